@@ -1,0 +1,185 @@
+"""Content types: the small JSON objects that entries sign by hash.
+
+Known types are validated strictly (a malformed post is rejected); unknown
+types only need a string ``type`` and are stored and passed on, because the
+network evolves faster than any one node.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from weft.core.encoding import canonical, decode_canonical
+from weft.core.ids import is_did_weft, is_entry_id
+from weft.errors import EncodingError
+
+__all__ = [
+    "MAX_CONTENT_BYTES",
+    "MAX_TEXT_CHARS",
+    "VISIBILITIES",
+    "ContentError",
+    "decode_content",
+    "encode_content",
+    "validate_content",
+]
+
+MAX_CONTENT_BYTES: Final = 64 * 1024
+MAX_TEXT_CHARS: Final = 16_000
+MAX_LIST: Final = 64
+VISIBILITIES: Final = ("public", "unlisted", "followers", "direct")
+
+# type -> relation kind it sets, and whether it turns the relation on.
+RELATION_TYPES: Final[dict[str, tuple[str, bool]]] = {
+    "follow": ("follow", True),
+    "unfollow": ("follow", False),
+    "block": ("block", True),
+    "unblock": ("block", False),
+    "mute": ("mute", True),
+    "unmute": ("mute", False),
+}
+TARGET_ENTRY_TYPES: Final = ("delete", "like", "boost")
+
+
+class ContentError(EncodingError):
+    """Content that is not a valid object of its declared type."""
+
+
+def _text(obj: dict[str, Any], key: str, *, required: bool, limit: int = MAX_TEXT_CHARS) -> None:
+    if key not in obj:
+        if required:
+            raise ContentError(f"{obj.get('type')}: missing {key!r}")
+        return
+    value = obj[key]
+    if not isinstance(value, str):
+        raise ContentError(f"{obj.get('type')}: {key!r} must be a string")
+    if len(value) > limit:
+        raise ContentError(f"{obj.get('type')}: {key!r} is longer than {limit} characters")
+
+
+def _entry_ref(obj: dict[str, Any], key: str, *, required: bool) -> None:
+    if key not in obj:
+        if required:
+            raise ContentError(f"{obj.get('type')}: missing {key!r}")
+        return
+    if not is_entry_id(obj[key]):
+        raise ContentError(f"{obj.get('type')}: {key!r} is not an entry id")
+
+
+def _did_ref(obj: dict[str, Any], key: str) -> None:
+    if not is_did_weft(obj.get(key)):
+        raise ContentError(f"{obj.get('type')}: {key!r} must be a did:weft identity")
+
+
+def _str_list(obj: dict[str, Any], key: str, check: Any = None) -> None:
+    if key not in obj:
+        return
+    value = obj[key]
+    if not isinstance(value, list) or len(value) > MAX_LIST:
+        raise ContentError(f"{obj.get('type')}: {key!r} must be a list of at most {MAX_LIST}")
+    for item in value:
+        if not isinstance(item, str) or (check is not None and not check(item)) or len(item) > 200:
+            raise ContentError(f"{obj.get('type')}: {key!r} holds an invalid item")
+
+
+def _allowed(obj: dict[str, Any], keys: set[str]) -> None:
+    extra = set(obj) - keys - {"type"}
+    if extra:
+        raise ContentError(f"{obj['type']}: unknown fields {sorted(extra)}")
+
+
+def _validate_post(obj: dict[str, Any]) -> None:
+    _allowed(obj, {"text", "reply_to", "root", "mentions", "tags", "visibility", "summary",
+                   "sensitive", "attachments", "board", "lang"})
+    _text(obj, "text", required=True)
+    _entry_ref(obj, "reply_to", required=False)
+    _entry_ref(obj, "root", required=False)
+    if "root" in obj and "reply_to" not in obj:
+        raise ContentError("post: 'root' without 'reply_to'")
+    _str_list(obj, "mentions", is_did_weft)
+    _str_list(obj, "tags")
+    _str_list(obj, "attachments")
+    if "visibility" in obj and obj["visibility"] not in VISIBILITIES:
+        raise ContentError(f"post: visibility must be one of {', '.join(VISIBILITIES)}")
+    _text(obj, "summary", required=False, limit=500)
+    _text(obj, "board", required=False, limit=200)
+    _text(obj, "lang", required=False, limit=16)
+    if "sensitive" in obj and not isinstance(obj["sensitive"], bool):
+        raise ContentError("post: 'sensitive' must be true or false")
+
+
+def _validate_edit(obj: dict[str, Any]) -> None:
+    _allowed(obj, {"target", "text", "summary", "sensitive"})
+    _entry_ref(obj, "target", required=True)
+    _text(obj, "text", required=True)
+    _text(obj, "summary", required=False, limit=500)
+    if "sensitive" in obj and not isinstance(obj["sensitive"], bool):
+        raise ContentError("edit: 'sensitive' must be true or false")
+
+
+def _validate_target_entry(obj: dict[str, Any]) -> None:
+    _allowed(obj, {"target"})
+    _entry_ref(obj, "target", required=True)
+
+
+def _validate_relation(obj: dict[str, Any]) -> None:
+    _allowed(obj, {"target"})
+    _did_ref(obj, "target")
+
+
+def _validate_profile(obj: dict[str, Any]) -> None:
+    _allowed(obj, {"name", "bio", "avatar", "header", "fields", "locked", "bot"})
+    _text(obj, "name", required=False, limit=100)
+    _text(obj, "bio", required=False, limit=2000)
+    _text(obj, "avatar", required=False, limit=200)
+    _text(obj, "header", required=False, limit=200)
+    fields = obj.get("fields", [])
+    if not isinstance(fields, list) or len(fields) > 16:
+        raise ContentError("profile: 'fields' must be a list of at most 16 [name, value] pairs")
+    for pair in fields:
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(p, str) and len(p) <= 500 for p in pair)):
+            raise ContentError("profile: each field is a [name, value] pair of strings")
+    for flag in ("locked", "bot"):
+        if flag in obj and not isinstance(obj[flag], bool):
+            raise ContentError(f"profile: {flag!r} must be true or false")
+
+
+_VALIDATORS: Final = {
+    "post": _validate_post,
+    "edit": _validate_edit,
+    "delete": _validate_target_entry,
+    "like": _validate_target_entry,
+    "boost": _validate_target_entry,
+    "profile": _validate_profile,
+    **{name: _validate_relation for name in RELATION_TYPES},
+}
+
+KNOWN_TYPES: Final = frozenset(_VALIDATORS)
+
+
+def validate_content(obj: dict[str, Any]) -> None:
+    """Raise ContentError unless ``obj`` is valid content; unknown types pass with a string type."""
+    kind = obj.get("type")
+    if not isinstance(kind, str) or not kind or len(kind) > 64:
+        raise ContentError("content needs a string 'type'")
+    validator = _VALIDATORS.get(kind)
+    if validator is not None:
+        validator(obj)
+
+
+def encode_content(obj: dict[str, Any]) -> bytes:
+    """Validate and canonically encode content."""
+    validate_content(obj)
+    data = canonical(obj)
+    if len(data) > MAX_CONTENT_BYTES:
+        raise ContentError(f"content is {len(data)} bytes; the limit is {MAX_CONTENT_BYTES}")
+    return data
+
+
+def decode_content(data: bytes) -> dict[str, Any]:
+    """Decode canonical content bytes and validate them."""
+    if len(data) > MAX_CONTENT_BYTES:
+        raise ContentError(f"content is {len(data)} bytes; the limit is {MAX_CONTENT_BYTES}")
+    obj = decode_canonical(data)
+    validate_content(obj)
+    return obj

@@ -1,0 +1,65 @@
+"""The one exception root of weft.
+
+Every error weft raises on purpose derives from :class:`WeftError`, so that
+faces (the CLI, the HTTP API) can turn any of them into a one-line message::
+
+    WeftError
+    ├── EncodingError           bytes that are not canonical weft JSON
+    ├── KeyFormatError          a did:key / did:weft / secret key that cannot be read
+    ├── EntryRejected           an entry failed verification (carries a reason code)
+    ├── IdentityOpRejected      an identity operation failed validation
+    ├── ArchiveError            an archive file is unreadable or corrupt
+    ├── NotFound                an id, DID or device that this node does not hold
+    ├── NoIdentity              the data directory has no identity yet
+    └── UsageError              a request that makes no sense (bad argument values)
+"""
+
+from __future__ import annotations
+
+
+class WeftError(Exception):
+    """Root of every error weft raises on purpose."""
+
+
+class EncodingError(WeftError):
+    """Bytes that are not valid canonical weft JSON."""
+
+
+class KeyFormatError(WeftError):
+    """A key or identifier string that cannot be parsed."""
+
+
+class EntryRejected(WeftError):
+    """An entry failed verification.
+
+    ``code`` is a stable machine-readable reason (see ``weft.core.entry.Reason``);
+    the message says the same for a person.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class IdentityOpRejected(WeftError):
+    """An identity operation failed validation; ``code`` names the rule."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ArchiveError(WeftError):
+    """An archive file is unreadable, or one of its records is corrupt."""
+
+
+class NotFound(WeftError):
+    """Something named by the caller is not held by this node."""
+
+
+class NoIdentity(WeftError):
+    """The data directory holds no identity yet (run ``weft init``)."""
+
+
+class UsageError(WeftError):
+    """An argument that cannot be acted on."""
