@@ -1,0 +1,381 @@
+"""The one door through which entries and identity operations enter a node.
+
+Whatever carried them (a local write, a gossip peer, an ActivityPub inbox, an
+archive), offers go through the same steps: decode and verify signatures on a
+thread pool in chunks (PyNaCl releases the GIL), then one writer task runs the
+order-dependent checks (chain, device authorization, forks, blocks), stores the
+accepted entries and folds them into views, one transaction per batch. Offers
+from several callers that wait at the same time share a transaction (grouped
+commit). Offering the same entry twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from weft.core.entry import (
+    Entry,
+    Reason,
+    check_chain,
+    check_content,
+    check_signature,
+    check_time,
+    decode_entry,
+    reject,
+)
+from weft.core.identity import IdentityLog, IdentityState, check_device, decode_op
+from weft.core.ids import did_from_genesis
+from weft.errors import EntryRejected, IdentityOpRejected
+from weft.store import entries as entry_store
+from weft.store import identities as identity_store
+from weft.store.database import Database
+from weft.store.maintenance import checkpoint
+from weft.store.schema import BLOCK, deletions, devices, entries, identities, relations
+from weft.store.views import Folding, fold, purge_devices, purge_identity
+
+__all__ = ["Ingest", "Offer", "Outcome"]
+
+Clock = Callable[[], int]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A signed header and, unless it was deleted or not fetched, its content."""
+
+    header: bytes
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one offer."""
+
+    status: Literal["stored", "duplicate", "rejected"]
+    entry_id: bytes | None
+    reason: str | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"
+
+
+@dataclass(frozen=True)
+class _Verified:
+    entry: Entry
+    content: bytes | None
+    parsed: dict[str, Any] | None
+
+
+_Checked = _Verified | Outcome
+
+
+def _verify_chunk(offers: Sequence[Offer], now_ms: int) -> list[_Checked]:
+    """The order-independent checks, run on the pool."""
+    checked: list[_Checked] = []
+    for offer in offers:
+        entry: Entry | None = None
+        try:
+            entry = decode_entry(offer.header)
+            check_time(entry, now_ms)
+            check_signature(entry)
+            parsed = check_content(entry, offer.content) if offer.content is not None else None
+            checked.append(_Verified(entry, offer.content, parsed))
+        except EntryRejected as exc:
+            checked.append(Outcome("rejected", entry.id if entry else None, exc.code, str(exc)))
+    return checked
+
+
+@dataclass
+class _Job:
+    kind: Literal["entries", "ops"]
+    items: list[Any]
+    done: asyncio.Future[Any]
+
+
+@dataclass
+class _Batch:
+    """What one write transaction learned, for the steps after commit."""
+
+    content_removed: bool = False
+    outcomes: list[list[Any]] = field(default_factory=list)
+
+
+class Ingest:
+    """Verification pool plus the single writer task; use as ``async with Ingest(db, clock):``."""
+
+    def __init__(self, db: Database, clock: Clock, *, workers: int | None = None,
+                 chunk: int = 256, max_batch: int = 2000) -> None:
+        self.db = db
+        self.clock = clock
+        self.chunk = chunk
+        self.max_batch = max_batch
+        self._pool = ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="weft-verify")
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Ingest:
+        self._writer = asyncio.create_task(self._write_loop(), name="weft-ingest-writer")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                pass
+            self._writer = None
+        self._pool.shutdown(wait=True)
+
+    # -- the entry path ---------------------------------------------------
+
+    async def entries(self, offers: Sequence[Offer]) -> list[Outcome]:
+        """Verify and store entries; one Outcome per offer, in order."""
+        if not offers:
+            return []
+        loop = asyncio.get_running_loop()
+        now = self.clock()
+        batches = [offers[i:i + self.max_batch] for i in range(0, len(offers), self.max_batch)]
+        verifying = [[loop.run_in_executor(self._pool, _verify_chunk, batch[i:i + self.chunk], now)
+                      for i in range(0, len(batch), self.chunk)] for batch in batches]
+        writes: list[asyncio.Future[list[Outcome]]] = []
+        for chunks in verifying:
+            checked = [item for part in await asyncio.gather(*chunks) for item in part]
+            writes.append(self._submit("entries", checked))
+        return [outcome for part in await asyncio.gather(*writes) for outcome in part]
+
+    async def entry(self, header: bytes, content: bytes | None) -> Outcome:
+        return (await self.entries([Offer(header, content)]))[0]
+
+    async def identity_ops(self, raws: Sequence[bytes]) -> list[IdentityOutcome]:
+        """Validate and store identity operations (genesis first), routed by their prev."""
+        return await self._submit("ops", list(raws))
+
+    def _submit(self, kind: Literal["entries", "ops"], items: list[Any]) -> asyncio.Future[Any]:
+        if self._writer is None:
+            raise RuntimeError("Ingest is not running: use 'async with Ingest(...)'")
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(kind, items, done))
+        return done
+
+    # -- the writer -------------------------------------------------------
+
+    async def _write_loop(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            size = len(jobs[0].items)
+            while not self._queue.empty() and size < self.max_batch and jobs[0].kind == "entries":
+                peek = self._queue._queue[0]  # type: ignore[attr-defined]
+                if peek.kind != "entries":
+                    break
+                jobs.append(self._queue.get_nowait())
+                size += len(peek.items)
+            try:
+                results, removed = await self._run(jobs)
+            except Exception as exc:  # noqa: BLE001 - every waiter must hear of the failure
+                for job in jobs:
+                    if not job.done.done():
+                        job.done.set_exception(exc)
+                continue
+            for job, result in zip(jobs, results, strict=True):
+                if not job.done.done():
+                    job.done.set_result(result)
+            if removed:
+                await checkpoint(self.db)
+
+    async def _run(self, jobs: list[_Job]) -> tuple[list[Any], bool]:
+        now = self.clock()
+        async with self.db.write() as conn:
+            if jobs[0].kind == "ops":
+                results, removed = await self._write_ops(conn, jobs[0].items, now)
+                return [results], removed
+            merged = [item for job in jobs for item in job.items]
+            outcomes, removed = await self._write_entries(conn, merged, now)
+        split: list[Any] = []
+        start = 0
+        for job in jobs:
+            split.append(outcomes[start:start + len(job.items)])
+            start += len(job.items)
+        return split, removed
+
+    async def _blocked_by_locals(self, conn: AsyncConnection) -> set[int]:
+        rows = await conn.execute(
+            select(relations.c.target).join(identities, identities.c.id == relations.c.source)
+            .where(identities.c.local.is_(True), relations.c.kind == BLOCK, relations.c.active.is_(True)))
+        return {target for (target,) in rows.all()}
+
+    async def _write_entries(self, conn: AsyncConnection, checked: list[_Checked],
+                             now: int) -> tuple[list[Outcome], bool]:
+        outcomes: list[Outcome | None] = [item if isinstance(item, Outcome) else None for item in checked]
+        good = [(i, item) for i, item in enumerate(checked) if isinstance(item, _Verified)]
+        if not good:
+            return [o for o in outcomes if o is not None], False
+        idents = await identity_store.identity_rows(conn, {v.entry.author for _, v in good})
+        local_ids = await identity_store.local_identity_ids(conn)
+        blocked = await self._blocked_by_locals(conn)
+        heads = await entry_store.device_heads(conn, {v.entry.device for _, v in good})
+        deleted = await self._deleted_targets(conn, [v.entry.id for _, v in good])
+        good.sort(key=lambda pair: (pair[1].entry.device, pair[1].entry.seq))
+        rows: list[dict[str, Any]] = []
+        to_fold: list[tuple[int, _Verified, int]] = []   # (position in rows, item, author id)
+        pending: dict[tuple[str, int], tuple[bytes, bytes]] = {}
+        touched: dict[int, entry_store.DeviceHead] = {}
+        filled: list[Folding] = []
+        removed = False
+        for index, item in good:
+            entry = item.entry
+            try:
+                ident = idents.get(entry.author)
+                state = ident[1] if ident else None
+                check_device(entry, state)  # raises unknown_identity when state is None
+                if ident is None:
+                    raise reject(Reason.UNKNOWN_IDENTITY, f"{entry.describe()}: identity not held")
+                author_id = ident[0]
+                if author_id in blocked:
+                    raise reject(Reason.BLOCKED, f"{entry.describe()}: {entry.author} is blocked here")
+                head = heads.get(entry.device)
+                if head is None:
+                    head = heads[entry.device] = await entry_store.insert_device(conn, entry.device, author_id)
+                elif head.identity != author_id:
+                    raise reject(Reason.UNAUTHORIZED_DEVICE, f"{entry.describe()}: device belongs to another identity")
+                if head.forked:
+                    raise reject(Reason.FORKED_LOG, f"{entry.describe()}: this device log forked; no more entries are accepted from it")
+                if entry.seq <= head.head_seq:
+                    outcome, fill = await self._held_already(conn, head, entry, item, pending, deleted, now)
+                    outcomes[index] = outcome
+                    if fill is not None:
+                        filled.append(Folding(fill, entry, author_id, item.parsed or {}))
+                    continue
+                check_chain(entry, head.head_seq, head.head_id)
+            except EntryRejected as exc:
+                outcomes[index] = Outcome("rejected", entry.id, exc.code, str(exc))
+                continue
+            content, parsed = item.content, item.parsed
+            if content is not None and ((entry.expires is not None and entry.expires <= now)
+                                        or deleted.get(entry.id) == author_id):
+                content, parsed = None, None
+            to_fold_index = len(rows)
+            rows.append({"entry_id": entry.id, "device": head.id, "seq": entry.seq, "author": author_id,
+                         "ts": entry.ts, "expires": entry.expires, "header": entry.raw, "content": content})
+            if parsed is not None:
+                to_fold.append((to_fold_index, item, author_id))
+            pending[(entry.device, entry.seq)] = (entry.id, entry.raw)
+            head.head_seq, head.head_id = entry.seq, entry.id
+            touched[head.id] = head
+            outcomes[index] = Outcome("stored", entry.id)
+        row_ids = await entry_store.insert_entries(conn, rows)
+        foldings = [Folding(row_ids[pos], item.entry, author, item.parsed or {}) for pos, item, author in to_fold]
+        folded = await fold(conn, [*foldings, *filled], local_ids)
+        await entry_store.update_heads(conn, list(touched.values()))
+        for target in folded.blocked:
+            await purge_identity(conn, target)
+            removed = True
+        return [o for o in outcomes if o is not None], removed or folded.content_removed
+
+    async def _deleted_targets(self, conn: AsyncConnection, ids: list[bytes]) -> dict[bytes, int]:
+        found: dict[bytes, int] = {}
+        for start in range(0, len(ids), 500):
+            rows = await conn.execute(select(deletions.c.target, deletions.c.author)
+                                      .where(deletions.c.target.in_(ids[start:start + 500])))
+            found.update({target: author for target, author in rows.all()})
+        return found
+
+    async def _held_already(self, conn: AsyncConnection, head: entry_store.DeviceHead, entry: Entry,
+                            item: _Verified, pending: dict[tuple[str, int], tuple[bytes, bytes]],
+                            deleted: dict[bytes, int], now: int) -> tuple[Outcome, int | None]:
+        """A duplicate (maybe bringing content we lacked) or a fork."""
+        row_id: int | None = None
+        in_batch = pending.get((entry.device, entry.seq))
+        if in_batch is not None:
+            held_id, held_header = in_batch
+            has_content = True
+        else:
+            stored = await entry_store.stored_at(conn, head.id, entry.seq)
+            if stored is None:  # purged (e.g. revoked past its last seq); treat as a gap
+                raise reject(Reason.GAP, f"{entry.describe()}: this node holds no entry at that seq")
+            row_id, held_id, held_header, has_content = stored
+        if held_id != entry.id:
+            await entry_store.record_fork(conn, head, entry.seq, held_header, entry.raw, now)
+            raise reject(Reason.FORK, f"{entry.describe()}: a different entry with this device and seq "
+                         "is already held; the evidence is kept and the log is closed")
+        if (row_id is not None and not has_content and item.content is not None
+                and not (entry.expires is not None and entry.expires <= now)
+                and entry.id not in deleted):
+            await conn.execute(update(entries).where(entries.c.id == row_id).values(content=item.content))
+            return Outcome("duplicate", entry.id), row_id
+        return Outcome("duplicate", entry.id), None
+
+    # -- the identity path -------------------------------------------------
+
+    async def _write_ops(self, conn: AsyncConnection, raws: list[bytes],
+                         now: int) -> tuple[list[IdentityOutcome], bool]:
+        results: list[IdentityOutcome] = []
+        logs: dict[int, IdentityLog] = {}
+        changed: set[int] = set()
+        removed = False
+        for raw in raws:
+            try:
+                op = decode_op(raw)
+                if op.prev is None:
+                    did = did_from_genesis(op.raw)
+                    ident_id = (await identity_store.ensure_identities(conn, [did]))[did]
+                else:
+                    found = await identity_store.identity_of_op(conn, op.prev)
+                    if found is None:
+                        raise IdentityOpRejected("unknown_prev", f"unknown_prev: operation {op.id_text} "
+                                                 "follows an operation this node does not hold")
+                    ident_id = found
+                if ident_id not in logs:
+                    logs[ident_id] = await identity_store.load_log(conn, ident_id, now)
+                log = logs[ident_id]
+                accepted = log.accept(op, now, now_ms=now)
+                if accepted.duplicate:
+                    results.append(IdentityOutcome("duplicate", op.id, log.did))
+                    continue
+                await identity_store.save_log(conn, ident_id, log, [(h, op.id) for h in accepted.superseded])
+                changed.add(ident_id)
+                results.append(IdentityOutcome("stored", op.id, log.did,
+                                               superseded=len(accepted.superseded)))
+            except IdentityOpRejected as exc:
+                results.append(IdentityOutcome("rejected", None, None, exc.code, str(exc)))
+        for ident_id in changed:
+            removed |= await self._enforce_devices(conn, ident_id, logs[ident_id].state)
+        return results, removed
+
+    async def _enforce_devices(self, conn: AsyncConnection, ident_id: int, state: IdentityState) -> bool:
+        """Drop entries the identity no longer vouches for (unauthorized, or past a revocation)."""
+        rows = await conn.execute(select(devices.c.id, devices.c.key).where(devices.c.identity == ident_id))
+        removed = 0
+        for device_id, key in rows.all():
+            if key in state.devices:
+                continue
+            removed += await purge_devices(conn, [device_id], state.revoked.get(key, 0))
+        return removed > 0
+
+
+@dataclass(frozen=True)
+class IdentityOutcome:
+    """What became of one identity operation."""
+
+    status: Literal["stored", "duplicate", "rejected"]
+    op_id: bytes | None
+    did: str | None
+    reason: str | None = None
+    message: str | None = None
+    superseded: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"

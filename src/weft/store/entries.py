@@ -1,0 +1,129 @@
+"""Device logs as stored: heads, entries, forks, and the removal of content."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from weft.store.schema import devices, entries, forks
+
+__all__ = [
+    "DeviceHead",
+    "device_heads",
+    "drop_content",
+    "entries_by_ids",
+    "insert_device",
+    "insert_entries",
+    "log_range",
+    "record_fork",
+    "stored_at",
+    "update_heads",
+]
+
+
+@dataclass
+class DeviceHead:
+    """Where a device log stands on this node."""
+
+    id: int
+    key: str
+    identity: int
+    head_seq: int
+    head_id: bytes | None
+    forked: bool
+
+
+async def device_heads(conn: AsyncConnection, keys: Iterable[str]) -> dict[str, DeviceHead]:
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    rows = await conn.execute(select(devices).where(devices.c.key.in_(wanted)))
+    return {row.key: DeviceHead(row.id, row.key, row.identity, row.head_seq, row.head_id, row.forked)
+            for row in rows}
+
+
+async def insert_device(conn: AsyncConnection, key: str, identity: int) -> DeviceHead:
+    result = await conn.execute(devices.insert().values(key=key, identity=identity, head_seq=0,
+                                                        forked=False).returning(devices.c.id))
+    return DeviceHead(int(result.scalar_one()), key, identity, 0, None, False)
+
+
+async def update_heads(conn: AsyncConnection, heads: Sequence[DeviceHead]) -> None:
+    if not heads:
+        return
+    await conn.execute(
+        update(devices).where(devices.c.id == bindparam("b_id"))
+        .values(head_seq=bindparam("b_seq"), head_id=bindparam("b_head")),
+        [{"b_id": h.id, "b_seq": h.head_seq, "b_head": h.head_id} for h in heads])
+
+
+async def stored_at(conn: AsyncConnection, device: int, seq: int) -> tuple[int, bytes, bytes, bool] | None:
+    """(row id, entry id, header, has content) of the entry at (device, seq), if held."""
+    row = (await conn.execute(
+        select(entries.c.id, entries.c.entry_id, entries.c.header, entries.c.content.is_not(None))
+        .where(entries.c.device == device, entries.c.seq == seq))).first()
+    return None if row is None else (row[0], row[1], row[2], bool(row[3]))
+
+
+async def insert_entries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert entry rows; returns their row ids in the same order."""
+    if not rows:
+        return []
+    if conn.dialect.name == "sqlite":
+        # The writer holds SQLite's write lock (BEGIN IMMEDIATE), so numbering rows here is
+        # safe, and a plain executemany is several times faster than INSERT … RETURNING.
+        top = (await conn.execute(select(func.max(entries.c.id)))).scalar()
+        first = int(top or 0) + 1
+        numbered = [{**row, "id": first + index} for index, row in enumerate(rows)]
+        await conn.execute(entries.insert(), numbered)
+        return [first + index for index in range(len(rows))]
+    result = await conn.execute(entries.insert().returning(entries.c.id, sort_by_parameter_order=True), rows)
+    return [int(row_id) for (row_id,) in result.all()]
+
+
+async def record_fork(conn: AsyncConnection, device: DeviceHead, seq: int, held: bytes, offered: bytes,
+                      now_ms: int) -> None:
+    await conn.execute(forks.insert().values(device=device.id, seq=seq, held=held, offered=offered,
+                                             detected_at=now_ms))
+    await conn.execute(update(devices).where(devices.c.id == device.id).values(forked=True))
+    device.forked = True
+
+
+async def drop_content(conn: AsyncConnection, row_ids: Iterable[int]) -> int:
+    """Remove the content bytes of these entries; headers stay so the chain still verifies."""
+    wanted = list(row_ids)
+    if not wanted:
+        return 0
+    result = await conn.execute(update(entries).where(entries.c.id.in_(wanted), entries.c.content.is_not(None))
+                                .values(content=None))
+    return int(result.rowcount or 0)
+
+
+async def entries_by_ids(conn: AsyncConnection, entry_ids: Iterable[bytes]) -> dict[bytes, tuple[int, int]]:
+    """entry id -> (row id, author row id) for the entries held among ``entry_ids``."""
+    wanted = list(set(entry_ids))
+    found: dict[bytes, tuple[int, int]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = await conn.execute(select(entries.c.entry_id, entries.c.id, entries.c.author)
+                                  .where(entries.c.entry_id.in_(chunk)))
+        found.update({entry_id: (row_id, author) for entry_id, row_id, author in rows.all()})
+    return found
+
+
+async def log_range(conn: AsyncConnection, device_key: str, after_seq: int, limit: int) -> list[tuple[bytes, bytes | None]]:
+    """(header, content) of a device log's entries after ``after_seq``, in seq order."""
+    rows = await conn.execute(
+        select(entries.c.header, entries.c.content)
+        .join(devices, devices.c.id == entries.c.device)
+        .where(and_(devices.c.key == device_key, entries.c.seq > after_seq))
+        .order_by(entries.c.seq).limit(limit))
+    return [(header, content) for header, content in rows.all()]
+
+
+async def count_entries(conn: AsyncConnection) -> int:
+    return int((await conn.execute(select(func.count()).select_from(entries))).scalar_one())

@@ -1,0 +1,1 @@
+"""Alembic migrations of the weft schema (run by ``weft.store.migrate``)."""
