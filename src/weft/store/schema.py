@@ -112,6 +112,7 @@ posts = Table(
     Column("deleted", Boolean, nullable=False, server_default=text("false")),
     Column("expires", BigInteger, nullable=True),
     Index("ix_posts_author_ts", "author", "ts"),
+    Index("ix_posts_ts", "ts"),
     Index("ix_posts_root", "root", sqlite_where=text("root IS NOT NULL"),
           postgresql_where=text("root IS NOT NULL")),
     Index("ix_posts_reply_to", "reply_to", sqlite_where=text("reply_to IS NOT NULL"),

@@ -149,6 +149,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.create_index("ix_posts_author_ts", ["author", "ts"], unique=False)
+        batch_op.create_index("ix_posts_ts", ["ts"], unique=False)
         batch_op.create_index(
             "ix_posts_reply_to",
             ["reply_to"],
@@ -221,6 +222,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("reply_to IS NOT NULL"),
             postgresql_where=sa.text("reply_to IS NOT NULL"),
         )
+        batch_op.drop_index("ix_posts_ts")
         batch_op.drop_index("ix_posts_author_ts")
 
     op.drop_table("posts")

@@ -1,0 +1,257 @@
+"""One running node: a data directory, its database, its ingest path and its keys.
+
+The node assembles the pieces; it is where the CLI and the HTTP faces get
+their work done. Every write it makes (a post, a follow, an identity
+operation) goes through ``Ingest`` like anything a peer would send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from weft.config import NodeConfig
+from weft.core.content import encode_content
+from weft.core.entry import Entry, sign_entry
+from weft.core.identity import IdentityState
+from weft.core.ids import entry_id_text, parse_did
+from weft.core.keys import SigningKey
+from weft.errors import NoIdentity, NotFound, UsageError, WeftError
+from weft.ingest import Ingest, Outcome
+from weft.keyring import Keyring, write_secret
+from weft.store import identities as identity_store
+from weft.store import queries
+from weft.store.database import Database
+from weft.store.entries import device_heads
+from weft.store.maintenance import checkpoint
+from weft.store.migrate import migrate
+from weft.store.views import apply_delete, expired_posts
+
+__all__ = ["LocalIdentity", "Node", "system_clock"]
+
+
+def system_clock() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class LocalIdentity:
+    """Who this data directory writes as: an identity and this device's key in it."""
+
+    did: str
+    device: SigningKey
+    device_name: str
+
+
+class Node:
+    """A data directory opened for work. Use ``async with Node.open(...) as node``."""
+
+    def __init__(self, config: NodeConfig, db: Database, ingest: Ingest,
+                 clock: Callable[[], int], random: Callable[[int], bytes]) -> None:
+        self.config = config
+        self.db = db
+        self.ingest = ingest
+        self.clock = clock
+        self.random = random
+        self.keys = Keyring(config.data_dir)
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, config: NodeConfig, *, clock: Callable[[], int] = system_clock,
+                   random: Callable[[int], bytes] = os.urandom) -> AsyncIterator[Node]:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        db = await Database.open(config.database_url)
+        try:
+            await migrate(db)
+            async with Ingest(db, clock) as ingest:
+                yield cls(config, db, ingest, clock, random)
+        finally:
+            await db.close()
+
+    # -- who we are ----------------------------------------------------------
+
+    @property
+    def _identity_file(self) -> Path:
+        return self.config.data_dir / "identity.json"
+
+    def local(self) -> LocalIdentity:
+        """This directory's identity; NoIdentity if ``weft init`` has not run here."""
+        if not self._identity_file.exists():
+            raise NoIdentity(f"no identity in {self.config.data_dir}: run 'weft init --name NAME' first")
+        try:
+            info = orjson.loads(self._identity_file.read_bytes())
+            return LocalIdentity(info["did"], self.keys.load("device"), info["device_name"])
+        except (OSError, orjson.JSONDecodeError, KeyError) as exc:
+            raise WeftError(f"{self._identity_file} is unreadable: {exc}") from None
+
+    def has_identity(self) -> bool:
+        return self._identity_file.exists()
+
+    def _save_local(self, did: str, device_name: str) -> None:
+        write_secret(self._identity_file, orjson.dumps({"did": did, "device_name": device_name},
+                                                       option=orjson.OPT_INDENT_2).decode() + "\n")
+
+    async def state(self, did: str | None = None) -> IdentityState:
+        did = did or self.local().did
+        async with self.db.read() as conn:
+            rows = await identity_store.identity_rows(conn, [did])
+        if did not in rows or rows[did][1] is None:
+            raise NotFound(f"this node does not hold the identity log of {did}")
+        state = rows[did][1]
+        assert state is not None
+        return state
+
+    async def identity_row(self, did: str) -> int:
+        async with self.db.read() as conn:
+            rows = await identity_store.identity_rows(conn, [did])
+        if did not in rows:
+            raise NotFound(f"this node holds nothing of {did}")
+        return rows[did][0]
+
+    async def submit_ops(self, raws: list[bytes]) -> str:
+        """Ingest identity operations made here; any rejection is an error."""
+        results = await self.ingest.identity_ops(raws)
+        for result in results:
+            if not result.ok:
+                raise WeftError(result.message or "identity operation rejected")
+        did = results[-1].did
+        assert did is not None
+        return did
+
+    # -- writing entries -----------------------------------------------------
+
+    @asynccontextmanager
+    async def _device_lock(self) -> AsyncIterator[None]:
+        """One writer per device log, across processes too: two writers would fork the log."""
+        async with self._write_lock:
+            path = self.config.data_dir / "device.lock"
+            with path.open("a") as handle:
+                await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    async def publish(self, content: dict[str, Any], *, expires: int | None = None) -> Entry:
+        """Sign ``content`` as the next entry of this device's log and ingest it."""
+        me = self.local()
+        data = encode_content(content)
+        async with self._device_lock():
+            async with self.db.read() as conn:
+                head = (await device_heads(conn, [me.device.did])).get(me.device.did)
+            now = self.clock()
+            if expires is not None and expires <= now:
+                raise UsageError("the expiry must be in the future")
+            entry = sign_entry(me.device, author=me.did, seq=(head.head_seq if head else 0) + 1,
+                               prev=head.head_id if head else None, ts=now, content=data,
+                               expires=expires)
+            outcome = await self.ingest.entry(entry.raw, data)
+        _raise_unless_stored(outcome)
+        return entry
+
+    async def resolve(self, text: str) -> bytes:
+        async with self.db.read() as conn:
+            return await queries.resolve_entry_id(conn, text)
+
+    async def post(self, text: str, *, reply_to: str | None = None, expires_in_ms: int | None = None,
+                   visibility: str | None = None, summary: str | None = None) -> Entry:
+        content: dict[str, Any] = {"type": "post", "text": text}
+        if reply_to is not None:
+            parent = await self.resolve(reply_to)
+            async with self.db.read() as conn:
+                detail = await queries.entry_detail(conn, parent, now_ms=self.clock())
+            if "post" not in detail:
+                raise UsageError(f"{entry_id_text(parent)} is not a post")
+            content["reply_to"] = entry_id_text(parent)
+            content["root"] = detail["post"]["root"] or entry_id_text(parent)
+        if visibility is not None:
+            content["visibility"] = visibility
+        if summary:
+            content["summary"] = summary
+        tags = sorted({word[1:].lower() for word in text.split() if word.startswith("#") and len(word) > 1})
+        if tags:
+            content["tags"] = tags[:64]
+        expires = self.clock() + expires_in_ms if expires_in_ms is not None else None
+        return await self.publish(content, expires=expires)
+
+    async def _own_post(self, text: str) -> bytes:
+        target = await self.resolve(text)
+        async with self.db.read() as conn:
+            detail = await queries.entry_detail(conn, target, now_ms=self.clock())
+        if detail["header"]["author"] != self.local().did:
+            raise UsageError("only the author can edit or delete an entry")
+        return target
+
+    async def edit(self, target_text: str, text: str) -> Entry:
+        target = await self._own_post(target_text)
+        return await self.publish({"type": "edit", "target": entry_id_text(target), "text": text})
+
+    async def delete(self, target_text: str) -> Entry:
+        target = await self._own_post(target_text)
+        return await self.publish({"type": "delete", "target": entry_id_text(target)})
+
+    async def react(self, kind: str, target_text: str) -> Entry:
+        target = await self.resolve(target_text)
+        return await self.publish({"type": kind, "target": entry_id_text(target)})
+
+    async def relate(self, kind: str, did: str) -> Entry:
+        did = parse_did(did)
+        if did == self.local().did:
+            raise UsageError(f"you cannot {kind} yourself")
+        return await self.publish({"type": kind, "target": did})
+
+    async def set_profile(self, **fields: Any) -> Entry:
+        me = self.local()
+        async with self.db.read() as conn:
+            current = (await queries.profile_of(conn, me.did))["profile"] if await self._held(me.did) else {}
+        merged = {**current, **{k: v for k, v in fields.items() if v is not None}, "type": "profile"}
+        return await self.publish(merged)
+
+    async def _held(self, did: str) -> bool:
+        async with self.db.read() as conn:
+            return did in await identity_store.identity_rows(conn, [did])
+
+    # -- reading -------------------------------------------------------------
+
+    async def feed(self, *, limit: int = 20, before_ts: int | None = None) -> list[queries.PostView]:
+        viewer = await self.identity_row(self.local().did)
+        async with self.db.read() as conn:
+            return await queries.feed(conn, viewer, limit=limit, before_ts=before_ts, now_ms=self.clock())
+
+    async def thread(self, text: str) -> list[tuple[int, queries.PostView]]:
+        target = await self.resolve(text)
+        async with self.db.read() as conn:
+            return await queries.thread(conn, target, now_ms=self.clock())
+
+    async def show(self, text: str) -> dict[str, Any]:
+        target = await self.resolve(text)
+        async with self.db.read() as conn:
+            return await queries.entry_detail(conn, target, now_ms=self.clock())
+
+    # -- upkeep --------------------------------------------------------------
+
+    async def purge_expired(self) -> int:
+        """Remove the content of expired entries now (reads already hide them)."""
+        now = self.clock()
+        async with self.db.write() as conn:
+            doomed = await expired_posts(conn, now)
+            for row_id, entry_id in doomed:
+                await apply_delete(conn, row_id, entry_id)
+        if doomed:
+            await checkpoint(self.db)
+        return len(doomed)
+
+
+def _raise_unless_stored(outcome: Outcome) -> None:
+    if outcome.status != "stored":
+        raise WeftError(outcome.message or f"entry was not stored ({outcome.status})")
