@@ -122,7 +122,7 @@ async def join_device(node: Node, pack_path: Path) -> str:
             raise ValueError("not a device pack")
         ops = [base64.b64decode(text, validate=True) for text in pack["ops"]]
         device = SigningKey.from_export(pack["device_key"])
-        did, name = pack["did"], pack["name"]
+        did, name = str(pack["did"]), str(pack["name"])
     except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         raise WeftError(f"cannot read device pack {pack_path}: {exc}") from None
     if await node.submit_ops(ops) != did:
@@ -197,7 +197,7 @@ async def recover(node: Node, key_path: Path, *, undo: int = 0) -> dict[str, Any
     async with node.db.read() as conn:
         ident = await node.identity_row(me.did)
         log = await identity_store.load_log(conn, ident, node.clock())
-    states = log._states
+    states = log.states
     base_index = len(states) - 1 - undo
     if base_index < 0:
         raise UsageError(f"the identity log has only {len(states)} operations")

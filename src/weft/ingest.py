@@ -161,7 +161,8 @@ class Ingest:
 
     async def identity_ops(self, raws: Sequence[bytes]) -> list[IdentityOutcome]:
         """Validate and store identity operations (genesis first), routed by their prev."""
-        return await self._submit("ops", list(raws))
+        results: list[IdentityOutcome] = await self._submit("ops", list(raws))
+        return results
 
     def _submit(self, kind: Literal["entries", "ops"], items: list[Any]) -> asyncio.Future[Any]:
         if self._writer is None:

@@ -269,6 +269,11 @@ class IdentityLog:
     def did(self) -> str:
         return self.state.did
 
+    @property
+    def states(self) -> list[IdentityState]:
+        """The state after each operation, genesis first."""
+        return list(self._states)
+
     def accept(self, op: IdentityOp, received_at: int, *, now_ms: int) -> Accepted:
         """Take one operation: extend the head, ignore a duplicate, or resolve a fork."""
         index = next((i for i, held in enumerate(self.ops) if held.op.id == op.id), None)
