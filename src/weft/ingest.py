@@ -226,7 +226,7 @@ class Ingest:
         idents = await identity_store.identity_rows(conn, {v.entry.author for _, v in good})
         local_ids = await identity_store.local_identity_ids(conn)
         blocked = await self._blocked_by_locals(conn)
-        heads = await entry_store.device_heads(conn, {v.entry.device for _, v in good})
+        heads = await entry_store.device_heads(conn, {v.entry.device for _, v in good}, lock=True)
         deleted = await self._deleted_targets(conn, [v.entry.id for _, v in good])
         good.sort(key=lambda pair: (pair[1].entry.device, pair[1].entry.seq))
         rows: list[dict[str, Any]] = []

@@ -37,11 +37,17 @@ class DeviceHead:
     forked: bool
 
 
-async def device_heads(conn: AsyncConnection, keys: Iterable[str]) -> dict[str, DeviceHead]:
+async def device_heads(conn: AsyncConnection, keys: Iterable[str], *, lock: bool = False) -> dict[str, DeviceHead]:
+    """Where these device logs stand. ``lock`` (in a write transaction) holds their rows until
+    commit on PostgreSQL, so that writers in several processes extend a log one at a time;
+    SQLite's writer already holds the whole database."""
     wanted = list(set(keys))
     if not wanted:
         return {}
-    rows = await conn.execute(select(devices).where(devices.c.key.in_(wanted)))
+    query = select(devices).where(devices.c.key.in_(wanted))
+    if lock and conn.dialect.name == "postgresql":
+        query = query.order_by(devices.c.id).with_for_update()
+    rows = await conn.execute(query)
     return {row.key: DeviceHead(row.id, row.key, row.identity, row.head_seq, row.head_id, row.forked)
             for row in rows}
 
