@@ -1,6 +1,6 @@
 """Folding entries into views: posts with edits applied, reactions, relations, profiles.
 
-Fold rules (docs/protocol/entries.md, "How entries fold"): only an entry's own
+Fold rules (docs/protocol/views.md): only an entry's own
 author (any of its devices) can edit or delete it; the newest edit by entry
 timestamp wins, ties broken by arrival; a delete removes the content of the
 target and of every edit of it; relations and profiles keep the newest state by
