@@ -15,7 +15,7 @@ order-dependent ones (chain, device authorization) in the writer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Final
 
 from weft.core.content import MAX_CONTENT_BYTES, ContentError, decode_content
@@ -53,7 +53,7 @@ _REQUIRED: Final = frozenset({"v", "author", "device", "seq", "prev", "ts", "con
 _ALLOWED: Final = _REQUIRED | {"expires"}
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why an entry was refused; the values are stable codes shown to peers and users."""
 
     MALFORMED = "malformed"
@@ -135,7 +135,7 @@ def decode_entry(raw: bytes) -> Entry:
     if keys - _ALLOWED or _REQUIRED - keys:
         missing, extra = sorted(_REQUIRED - keys), sorted(keys - _ALLOWED)
         raise reject(Reason.MALFORMED, f"header fields wrong (missing {missing}, unknown {extra})")
-    if header["v"] != VERSION or isinstance(header["v"], bool):
+    if type(header["v"]) is not int or header["v"] != VERSION:  # 1.0 == 1 and True == 1 in Python
         raise reject(Reason.MALFORMED, f"unsupported header version {header['v']!r}")
     author = header["author"]
     if not is_did_weft(author):
@@ -151,7 +151,9 @@ def decode_entry(raw: bytes) -> Entry:
     if (seq == 1) != (prev is None):
         raise reject(Reason.MALFORMED, "'prev' must be null exactly when seq is 1")
     ts = _int(header, "ts", 0)
-    size = _int(header, "content_size", 0, MAX_CONTENT_BYTES)
+    size = _int(header, "content_size", 0)
+    if size > MAX_CONTENT_BYTES:
+        raise reject(Reason.OVERSIZE, f"content_size is {size} bytes; the limit is {MAX_CONTENT_BYTES}")
     expires = _int(header, "expires", ts + 1) if "expires" in header else None
     return Entry(raw=raw, id=sha256(raw), author=author, device=header["device"],
                  device_key=device_key, seq=seq, prev=prev, ts=ts, content_hash=content_hash,

@@ -10,6 +10,7 @@ pass silently.
 from __future__ import annotations
 
 from functools import lru_cache
+
 import base58
 import nacl.bindings
 import nacl.exceptions
@@ -40,13 +41,21 @@ def did_key(public_key: bytes) -> str:
     return _DID_KEY + base58.b58encode(_ED25519_PREFIX + public_key).decode("ascii")
 
 
-@lru_cache(maxsize=65536)
 def public_key_from_did_key(text: str) -> bytes:
     """The 32 key bytes named by a did:key string; KeyFormatError if it is not an Ed25519 did:key.
 
     Cached: base58 is slow in Python and a node sees the same few thousand device keys again and again.
+    The type is checked before the cache, which would raise TypeError for an unhashable value
+    (a list or an object where a peer's header should hold a string).
     """
-    if not isinstance(text, str) or not text.startswith(_DID_KEY):
+    if not isinstance(text, str):
+        raise KeyFormatError(f"not a did:key: {str(text)[:80]!r}")
+    return _public_key_from_did_key(text)
+
+
+@lru_cache(maxsize=65536)
+def _public_key_from_did_key(text: str) -> bytes:
+    if not text.startswith(_DID_KEY):
         raise KeyFormatError(f"not a did:key: {str(text)[:80]!r}")
     try:
         raw = base58.b58decode(text[len(_DID_KEY) :])

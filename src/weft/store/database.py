@@ -80,7 +80,8 @@ class Database:
             return cls(parsed, "sqlite", writer, reader)
         if backend == "postgresql":
             query = dict(parsed.query)
-            schema = schema or query.pop("schema", None)  # type: ignore[assignment]
+            url_schema = query.pop("schema", None)
+            schema = schema or (url_schema if isinstance(url_schema, str) else None)
             parsed = parsed.set(drivername="postgresql+asyncpg", query=query)
             connect_args: dict[str, Any] = {}
             if schema is not None:
