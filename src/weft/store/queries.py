@@ -260,3 +260,16 @@ async def device_logs(conn: AsyncConnection, identity: int) -> list[dict[str, An
     rows = await conn.execute(select(devices.c.key, devices.c.head_seq, devices.c.forked)
                               .where(devices.c.identity == identity).order_by(devices.c.id))
     return [{"device": key, "head_seq": seq, "forked": bool(forked)} for key, seq, forked in rows.all()]
+
+
+async def blocked_by_local(conn: AsyncConnection, did: str) -> bool:
+    """Whether an identity of this node (``local``) blocks ``did``: its entries are refused here."""
+    source, target = identities.alias("source"), identities.alias("target")
+    row = await conn.execute(
+        select(relations.c.source)
+        .join(source, source.c.id == relations.c.source)
+        .join(target, target.c.id == relations.c.target)
+        .where(source.c.local.is_(True), target.c.did == did, relations.c.kind == BLOCK,
+               relations.c.active.is_(True))
+        .limit(1))
+    return row.first() is not None
