@@ -2,9 +2,10 @@
 
 Rules (docs/protocol/encoding.md): a JSON object with keys sorted by their
 UTF-8 bytes, no insignificant whitespace, UTF-8, every string in Unicode NFC,
-integers only and within the interoperable range, no floats, binary written as
-base64url without padding. Decoding checks that the bytes are exactly what
-encoding the decoded value would give, so there is one encoding per value.
+integers only and within the interoperable range, no floats, objects and arrays
+nested at most MAX_DEPTH deep, binary written as base64url without padding.
+Decoding checks that the bytes are exactly what encoding the decoded value would
+give, so there is one encoding per value.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import orjson
 from weft.errors import EncodingError
 
 MAX_SAFE_INT = 2**53 - 1
+MAX_DEPTH = 64
 
 __all__ = [
+    "MAX_DEPTH",
     "MAX_SAFE_INT",
     "b32",
     "b64url",
@@ -34,7 +37,7 @@ __all__ = [
 ]
 
 
-def _check_value(value: Any, path: str) -> None:
+def _check_value(value: Any, path: str, depth: int = 1) -> None:
     if isinstance(value, str):
         if not unicodedata.is_normalized("NFC", value):
             raise EncodingError(f"{path}: string is not in Unicode NFC")
@@ -45,16 +48,18 @@ def _check_value(value: Any, path: str) -> None:
             raise EncodingError(f"{path}: integer {value} is outside ±(2^53-1)")
     elif isinstance(value, float):
         raise EncodingError(f"{path}: floats are not allowed")
+    elif isinstance(value, dict | list) and depth > MAX_DEPTH:
+        raise EncodingError(f"{path}: objects and arrays nest more than {MAX_DEPTH} deep")
     elif isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise EncodingError(f"{path}: object keys must be strings")
             if not unicodedata.is_normalized("NFC", key):
                 raise EncodingError(f"{path}: key {key!r} is not in Unicode NFC")
-            _check_value(item, f"{path}.{key}")
+            _check_value(item, f"{path}.{key}", depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_value(item, f"{path}[{index}]")
+            _check_value(item, f"{path}[{index}]", depth + 1)
     else:
         raise EncodingError(f"{path}: {type(value).__name__} cannot be encoded")
 
@@ -64,7 +69,15 @@ def canonical(value: dict[str, Any]) -> bytes:
     if not isinstance(value, dict):
         raise EncodingError("the top level must be a JSON object")
     _check_value(value, "$")
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return _dumps(value)
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    # orjson refuses lone surrogates and nesting past its own limit with a TypeError.
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise EncodingError(f"cannot be encoded: {exc}") from None
 
 
 def decode_canonical(data: bytes) -> dict[str, Any]:
@@ -76,7 +89,7 @@ def decode_canonical(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise EncodingError("the top level must be a JSON object")
     _check_value(value, "$")
-    if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+    if _dumps(value) != data:
         raise EncodingError("not canonical (key order, whitespace, escapes or duplicate keys)")
     return value
 
@@ -93,7 +106,7 @@ def decode_canonical_shape(data: bytes) -> dict[str, Any]:
         raise EncodingError(f"not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise EncodingError("the top level must be a JSON object")
-    if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+    if _dumps(value) != data:
         raise EncodingError("not canonical (key order, whitespace, escapes or duplicate keys)")
     return value
 

@@ -23,11 +23,14 @@ from weft.errors import EncodingError, IdentityOpRejected, KeyFormatError
 
 __all__ = [
     "RECOVERY_WINDOW_MS",
+    "Accepted",
+    "HeldOp",
     "IdentityLog",
     "IdentityOp",
     "IdentityState",
     "check_device",
     "decode_op",
+    "next_state",
     "sign_op",
 ]
 
@@ -116,7 +119,8 @@ def _check_shape(body: dict[str, Any]) -> None:
     if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
         raise _rejected("malformed", "'ts' must be a non-negative integer")
     keys = body["rotation_keys"]
-    if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_ROTATION_KEYS or len(set(keys)) != len(keys):
+    if (not isinstance(keys, list) or not 1 <= len(keys) <= MAX_ROTATION_KEYS
+            or not all(isinstance(key, str) for key in keys) or len(set(keys)) != len(keys)):
         raise _rejected("malformed", f"'rotation_keys' must list 1 to {MAX_ROTATION_KEYS} distinct keys")
     devices, revoked = body["devices"], body["revoked"]
     if not isinstance(devices, dict) or len(devices) > MAX_DEVICES:
@@ -191,6 +195,11 @@ def _verify_sig(op: IdentityOp) -> None:
 
 def next_state(state: IdentityState | None, op: IdentityOp, now_ms: int) -> IdentityState:
     """The state after ``op``, or IdentityOpRejected if ``op`` may not follow ``state``."""
+    return _next_state(state, op, now_ms, signature_checked=False)
+
+
+def _next_state(state: IdentityState | None, op: IdentityOp, now_ms: int, *,
+                signature_checked: bool) -> IdentityState:
     body = op.body
     if op.ts > now_ms + MAX_FUTURE_SKEW_MS:
         raise _rejected("future_timestamp", f"operation {op.id_text} is dated in the future")
@@ -218,7 +227,12 @@ def next_state(state: IdentityState | None, op: IdentityOp, now_ms: int) -> Iden
                 raise _rejected("revoked_device", f"revoked device {device[:24]}… cannot be authorized again")
             if body["revoked"].get(device, -1) > last or device not in body["revoked"]:
                 raise _rejected("revocation_changed", "a revocation cannot be lifted or extended")
-        _verify_sig(op)
+        for device in body["revoked"]:
+            if device not in state.devices and device not in state.revoked:
+                # Otherwise "revoked after seq N" would vouch for N entries of a key never authorized.
+                raise _rejected("unknown_device", f"device {device[:24]}… was never authorized, so it cannot be revoked")
+        if not signature_checked:
+            _verify_sig(op)
         did = state.did
     return IdentityState(
         did=did, head=op.id, length=(state.length if state else 0) + 1, ts=op.ts,
@@ -294,13 +308,16 @@ class IdentityLog:
         challenger_rank, sibling_rank = base.rank(op.signer), base.rank(sibling.op.signer)
         if challenger_rank is None:
             raise _rejected("unauthorized_signer", f"{op.signer[:24]}… is not a rotation key of {base.did}")
+        # Verify before judging: fork_rejected and recovery_window_closed tell a peer that a
+        # rotation key tried to rewrite history, which an unsigned forgery must not be able to claim.
+        _verify_sig(op)
         if sibling_rank is None or challenger_rank >= sibling_rank:
             raise _rejected("fork_rejected", f"operation {op.id_text} forks the log but its key does not outrank "
                             f"the key of {sibling.op.id_text}")
         if received_at - sibling.received_at >= RECOVERY_WINDOW_MS:
             raise _rejected("recovery_window_closed", f"operation {sibling.op.id_text} was held for more than "
                             "72 hours; history before it is fixed")
-        new_state = next_state(base, op, now_ms)
+        new_state = _next_state(base, op, now_ms, signature_checked=True)
         superseded = self.ops[parent + 1 :]
         del self.ops[parent + 1 :]
         del self._states[parent + 1 :]
