@@ -39,7 +39,7 @@ from weft.store import entries as entry_store
 from weft.store import identities as identity_store
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
-from weft.store.schema import BLOCK, deletions, devices, entries, identities, relations
+from weft.store.schema import BLOCK, deletions, devices, edits, entries, identities, relations
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
 __all__ = ["Ingest", "Offer", "Outcome"]
@@ -231,6 +231,7 @@ class Ingest:
         rows: list[dict[str, Any]] = []
         to_fold: list[tuple[int, _Verified, int]] = []   # (position in rows, item, author id)
         pending: dict[tuple[str, int], tuple[bytes, bytes]] = {}
+        positions: dict[tuple[str, int], int] = {}  # (device, seq) -> index in rows
         touched: dict[int, entry_store.DeviceHead] = {}
         filled: list[Folding] = []
         removed = False
@@ -257,6 +258,13 @@ class Ingest:
                     outcomes[index] = outcome
                     if fill is not None:
                         filled.append(Folding(fill, entry, author_id, item.parsed or {}))
+                    position = positions.get((entry.device, entry.seq))
+                    if (position is not None and rows[position]["content"] is None and item.parsed is not None
+                            and not (entry.expires is not None and entry.expires <= now)
+                            and author_id not in deleted.get(entry.id, ())):
+                        # The header came earlier in this batch without content; this offer brings it.
+                        rows[position]["content"] = item.content
+                        to_fold.append((position, item, author_id))
                     continue
                 check_chain(entry, head.head_seq, head.head_id)
             except EntryRejected as exc:
@@ -264,7 +272,7 @@ class Ingest:
                 continue
             content, parsed = item.content, item.parsed
             if content is not None and ((entry.expires is not None and entry.expires <= now)
-                                        or deleted.get(entry.id) == author_id):
+                                        or author_id in deleted.get(entry.id, ())):
                 content, parsed = None, None
             to_fold_index = len(rows)
             rows.append({"entry_id": entry.id, "device": head.id, "seq": entry.seq, "author": author_id,
@@ -272,6 +280,7 @@ class Ingest:
             if parsed is not None:
                 to_fold.append((to_fold_index, item, author_id))
             pending[(entry.device, entry.seq)] = (entry.id, entry.raw)
+            positions[(entry.device, entry.seq)] = to_fold_index
             head.head_seq, head.head_id = entry.seq, entry.id
             touched[head.id] = head
             outcomes[index] = Outcome("stored", entry.id)
@@ -284,17 +293,19 @@ class Ingest:
             removed = True
         return [o for o in outcomes if o is not None], removed or folded.content_removed
 
-    async def _deleted_targets(self, conn: AsyncConnection, ids: list[bytes]) -> dict[bytes, int]:
-        found: dict[bytes, int] = {}
+    async def _deleted_targets(self, conn: AsyncConnection, ids: list[bytes]) -> dict[bytes, set[int]]:
+        """Entry id -> the authors who deleted it (only the entry's own author counts)."""
+        found: dict[bytes, set[int]] = {}
         for start in range(0, len(ids), 500):
             rows = await conn.execute(select(deletions.c.target, deletions.c.author)
                                       .where(deletions.c.target.in_(ids[start:start + 500])))
-            found.update({target: author for target, author in rows.all()})
+            for target, author in rows.all():
+                found.setdefault(target, set()).add(author)
         return found
 
     async def _held_already(self, conn: AsyncConnection, head: entry_store.DeviceHead, entry: Entry,
                             item: _Verified, pending: dict[tuple[str, int], tuple[bytes, bytes]],
-                            deleted: dict[bytes, int], now: int) -> tuple[Outcome, int | None]:
+                            deleted: dict[bytes, set[int]], now: int) -> tuple[Outcome, int | None]:
         """A duplicate (maybe bringing content we lacked) or a fork."""
         row_id: int | None = None
         in_batch = pending.get((entry.device, entry.seq))
@@ -312,7 +323,9 @@ class Ingest:
                          "is already held; the evidence is kept and the log is closed")
         if (row_id is not None and not has_content and item.content is not None
                 and not (entry.expires is not None and entry.expires <= now)
-                and entry.id not in deleted):
+                and head.identity not in deleted.get(entry.id, ())
+                # An edit already folded lost its content when its post was deleted: keep it gone.
+                and (await conn.execute(select(edits.c.entry).where(edits.c.entry == row_id))).first() is None):
             await conn.execute(update(entries).where(entries.c.id == row_id).values(content=item.content))
             return Outcome("duplicate", entry.id), row_id
         return Outcome("duplicate", entry.id), None

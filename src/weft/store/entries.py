@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import devices, entries, forks
+from weft.store.sql import execute_rows
 
 __all__ = [
     "DeviceHead",
@@ -23,6 +24,9 @@ __all__ = [
     "stored_at",
     "update_heads",
 ]
+
+
+_ENTRY_COLUMNS = ("id", "entry_id", "device", "seq", "author", "ts", "expires", "header", "content")
 
 
 @dataclass
@@ -84,8 +88,10 @@ async def insert_entries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> l
         # safe, and a plain executemany is several times faster than INSERT … RETURNING.
         top = (await conn.execute(select(func.max(entries.c.id)))).scalar()
         first = int(top or 0) + 1
-        numbered = [{**row, "id": first + index} for index, row in enumerate(rows)]
-        await conn.execute(entries.insert(), numbered)
+        # Positional tuples straight to the driver: half the cost of SQLAlchemy's per-row handling.
+        await execute_rows(conn, "insert_entries", entries.insert, _ENTRY_COLUMNS, [
+            (first + index, row["entry_id"], row["device"], row["seq"], row["author"], row["ts"],
+             row["expires"], row["header"], row["content"]) for index, row in enumerate(rows)])
         return [first + index for index in range(len(rows))]
     result = await conn.execute(entries.insert().returning(entries.c.id, sort_by_parameter_order=True), rows)
     return [int(row_id) for (row_id,) in result.all()]

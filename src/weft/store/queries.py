@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -80,7 +80,9 @@ def _post_select() -> Select[Any]:
         select(entries.c.entry_id, identities.c.did, posts.c.ts, text_entry.c.content,
                posts.c.reply_to, posts.c.root, posts.c.visibility, posts.c.edited_ts, posts.c.deleted,
                posts.c.expires, _count(LIKE).label("likes"), _count(BOOST).label("boosts"),
-               profile_entry.c.content.label("profile"))
+               profile_entry.c.content.label("profile"),
+               # An edit carries text and summary only: mentions and tags stay the original's.
+               case((posts.c.text_entry != posts.c.entry, entries.c.content)).label("original"))
         .select_from(posts)
         .join(entries, entries.c.id == posts.c.entry)
         .join(text_entry, text_entry.c.id == posts.c.text_entry)
@@ -94,6 +96,7 @@ def _to_view(row: Any, now_ms: int) -> PostView:
     content = orjson.loads(row.content) if row.content else {}
     profile = orjson.loads(row.profile) if row.profile else {}
     gone = bool(row.deleted) or (row.expires is not None and row.expires <= now_ms) or not content
+    original = orjson.loads(row.original) if row.original else content
     return PostView(
         id=entry_id_text(row.entry_id), author=row.did, author_name=profile.get("name"), ts=row.ts,
         text=None if gone else content.get("text"), summary=None if gone else content.get("summary"),
@@ -101,8 +104,8 @@ def _to_view(row: Any, now_ms: int) -> PostView:
         root=entry_id_text(row.root) if row.root else None,
         visibility=_VISIBILITY_NAMES.get(row.visibility, "public"), edited_ts=row.edited_ts,
         deleted=gone, expires=row.expires, likes=row.likes, boosts=row.boosts,
-        mentions=tuple(content.get("mentions", ())) if not gone else (),
-        tags=tuple(content.get("tags", ())) if not gone else (),
+        mentions=tuple(original.get("mentions", ())) if not gone else (),
+        tags=tuple(original.get("tags", ())) if not gone else (),
     )
 
 

@@ -166,11 +166,12 @@ profiles = Table(
 )
 
 # Targets of delete entries, kept so that a target arriving after its delete
-# (from another device's log) is stored without its content.
+# (from another device's log) is stored without its content. One row per deleting
+# author: until the target arrives nobody knows whose delete counts (migration 0002).
 deletions = Table(
     "deletions",
     metadata,
     Column("target", LargeBinary, primary_key=True),
-    Column("author", BigInteger, nullable=False),
+    Column("author", BigInteger, primary_key=True, autoincrement=False),
     Column("entry", BigInteger, nullable=False),
 )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+# (dialect, key) -> SQL text in the driver's own parameter style, compiled once.
+_DRIVER_SQL: dict[tuple[str, str], str] = {}
 
 
 def insert_ignoring(conn: AsyncConnection, table: Table, *keys: str) -> Any:
@@ -17,11 +23,37 @@ def insert_ignoring(conn: AsyncConnection, table: Table, *keys: str) -> Any:
 
 def upsert(conn: AsyncConnection, table: Table, keys: list[str], update: list[str],
            newer_than: str | None = None) -> Any:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET update-columns [WHERE stored.newer_than < excluded's]."""
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET update-columns [WHERE stored.newer_than <= excluded's].
+
+    ``<=``: on a tie the row folded later wins, as with edits (docs/protocol/views.md), so an
+    undo written in the same millisecond as what it undoes (same device, next seq) still wins.
+    """
     module: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
     statement = module.insert(table)
     where = None
     if newer_than is not None:
-        where = table.c[newer_than] < statement.excluded[newer_than]
+        where = table.c[newer_than] <= statement.excluded[newer_than]
     return statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in update}, where=where)
+
+
+async def execute_rows(conn: AsyncConnection, key: str, build: Callable[[], ClauseElement],
+                       columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Execute ``build()`` once per row of positional values, as one driver executemany.
+
+    For the hottest inserts of ingest: SQLAlchemy's per-row parameter handling costs
+    about as much as SQLite's own work there. The statement is compiled once per
+    dialect and ``key``; ``columns`` must be its bound parameters in order (checked
+    when compiled), and values must already be what the driver takes (int, bytes,
+    bool, None), since no type processing happens.
+    """
+    if not rows:
+        return
+    cache_key = (conn.dialect.name, key)
+    sql = _DRIVER_SQL.get(cache_key)
+    if sql is None:
+        compiled = cast(SQLCompiler, build().compile(dialect=conn.dialect))
+        if tuple(compiled.positiontup or ()) != tuple(columns):
+            raise ValueError(f"{key}: parameters are {compiled.positiontup}, not {tuple(columns)}")
+        sql = _DRIVER_SQL[cache_key] = compiled.string
+    await conn.exec_driver_sql(sql, list(rows))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.core.content import RELATION_TYPES
@@ -37,7 +37,7 @@ from weft.store.schema import (
     reactions,
     relations,
 )
-from weft.store.sql import insert_ignoring, upsert
+from weft.store.sql import execute_rows, insert_ignoring, upsert
 
 __all__ = [
     "FoldOutcome",
@@ -70,15 +70,18 @@ class FoldOutcome:
     unblocked: set[int] = field(default_factory=set)
 
 
-def _post_row(item: Folding) -> dict[str, Any]:
+_POST_COLUMNS = ("entry", "author", "ts", "reply_to", "root", "visibility", "text_entry", "edited_ts",
+                 "deleted", "expires")
+
+
+def _post_values(item: Folding) -> tuple[Any, ...]:
+    """A new post's row, in _POST_COLUMNS order."""
     content = item.content
     reply_to = parse_entry_id(content["reply_to"]) if "reply_to" in content else None
     root = parse_entry_id(content["root"]) if "root" in content else reply_to
-    return {
-        "entry": item.row_id, "author": item.author_id, "ts": item.entry.ts, "reply_to": reply_to,
-        "root": root, "visibility": VISIBILITY_CODES[content.get("visibility", "public")],
-        "text_entry": item.row_id, "edited_ts": None, "deleted": False, "expires": item.entry.expires,
-    }
+    return (item.row_id, item.author_id, item.entry.ts, reply_to, root,
+            VISIBILITY_CODES[content.get("visibility", "public")], item.row_id, None, False,
+            item.entry.expires)
 
 
 async def refresh_post_text(conn: AsyncConnection, post_rows: dict[bytes, tuple[int, int]]) -> None:
@@ -93,11 +96,13 @@ async def refresh_post_text(conn: AsyncConnection, post_rows: dict[bytes, tuple[
         for target, edit_row, ts, author in rows:
             if post_rows[target][1] == author:
                 newest[target] = (edit_row, ts)
+        changes = []
         for target in chunk:
             post_row = post_rows[target][0]
             edit_row, ts = newest.get(target, (post_row, None))
-            await conn.execute(update(posts).where(posts.c.entry == post_row, posts.c.deleted.is_(False))
-                               .values(text_entry=edit_row, edited_ts=ts))
+            changes.append({"b_post": post_row, "b_text": edit_row, "b_ts": ts})
+        await conn.execute(update(posts).where(posts.c.entry == bindparam("b_post"), posts.c.deleted.is_(False))
+                           .values(text_entry=bindparam("b_text"), edited_ts=bindparam("b_ts")), changes)
 
 
 async def apply_delete(conn: AsyncConnection, target_row: int, target_id: bytes) -> None:
@@ -107,7 +112,10 @@ async def apply_delete(conn: AsyncConnection, target_row: int, target_id: bytes)
     if post is not None:
         await conn.execute(update(posts).where(posts.c.entry == target_row)
                            .values(deleted=True, text_entry=target_row))
-        edit_rows = (await conn.execute(select(edits.c.entry).where(edits.c.target == target_id))).all()
+        # Only the author's own edits go with it: anyone else's never showed, and must end the
+        # same whether they came before the delete or after it (see _fold_edit).
+        edit_rows = (await conn.execute(select(edits.c.entry).where(
+            edits.c.target == target_id, edits.c.author == post.author))).all()
         await drop_content(conn, [row for (row,) in edit_rows])
     await conn.execute(delete(reactions).where(reactions.c.entry == target_row))
     edit = (await conn.execute(select(edits.c.target).where(edits.c.entry == target_row))).first()
@@ -122,6 +130,9 @@ async def _fold_edit(conn: AsyncConnection, item: Folding) -> bool:
     target_id = parse_entry_id(item.content["target"])
     await conn.execute(edits.insert().values(entry=item.row_id, target=target_id,
                                              author=item.author_id, ts=item.entry.ts))
+    if await _deleted_by(conn, [target_id], item.author_id):
+        await drop_content(conn, [item.row_id])  # the author deleted the target before this edit came
+        return True
     found = await entries_by_ids(conn, [target_id])
     if target_id not in found:
         return False
@@ -133,15 +144,30 @@ async def _fold_edit(conn: AsyncConnection, item: Folding) -> bool:
     return False
 
 
+async def _deleted_by(conn: AsyncConnection, targets: Sequence[bytes], author: int) -> set[bytes]:
+    """Which of ``targets`` ``author`` has deleted (whether or not the targets are held yet)."""
+    found: set[bytes] = set()
+    wanted = list(targets)
+    for start in range(0, len(wanted), 500):
+        rows = await conn.execute(select(deletions.c.target).where(
+            deletions.c.target.in_(wanted[start:start + 500]), deletions.c.author == author))
+        found.update(target for (target,) in rows.all())
+    return found
+
+
 async def _fold_delete(conn: AsyncConnection, item: Folding) -> bool:
     target_id = parse_entry_id(item.content["target"])
-    await conn.execute(insert_ignoring(conn, deletions, "target"),
+    await conn.execute(insert_ignoring(conn, deletions, "target", "author"),
                        [{"target": target_id, "author": item.author_id, "entry": item.row_id}])
+    # Edits that came before their target: a delete by their author removes them as well.
+    early = (await conn.execute(select(edits.c.entry).where(
+        edits.c.target == target_id, edits.c.author == item.author_id))).all()
+    removed = await drop_content(conn, [row for (row,) in early]) > 0
     found = await entries_by_ids(conn, [target_id])
     if target_id in found and found[target_id][1] == item.author_id:
         await apply_delete(conn, found[target_id][0], target_id)
         return True
-    return False
+    return removed
 
 
 async def _fold_relation(conn: AsyncConnection, item: Folding, local_ids: set[int],
@@ -159,33 +185,141 @@ async def _fold_relation(conn: AsyncConnection, item: Folding, local_ids: set[in
         (outcome.blocked if active else outcome.unblocked).add(target)
 
 
+async def _fold_edits(conn: AsyncConnection, items: Sequence[Folding]) -> bool:
+    """What _fold_edit does to each of ``items`` in turn, in a few statements for them all.
+
+    The same as one at a time as long as no delete runs in between (nothing else
+    changes ``posts.deleted``): each edit is stored, an edit of a post its author
+    deleted loses its content, and the others' posts show their newest edit.
+    """
+    targets = [parse_entry_id(item.content["target"]) for item in items]
+    await conn.execute(edits.insert(), [
+        {"entry": item.row_id, "target": target, "author": item.author_id, "ts": item.entry.ts}
+        for item, target in zip(items, targets, strict=True)])
+    found = await entries_by_ids(conn, targets)
+    target_rows = sorted({found[target][0] for target in targets if target in found})
+    deleted: set[int] = set()
+    for start in range(0, len(target_rows), 500):
+        rows = await conn.execute(select(posts.c.entry).where(
+            posts.c.entry.in_(target_rows[start:start + 500]), posts.c.deleted.is_(True)))
+        deleted.update(row for (row,) in rows.all())
+    erased: set[tuple[bytes, int]] = set()  # (target, author) of deletes held, targets held or not
+    for start in range(0, len(targets), 500):
+        rows = await conn.execute(select(deletions.c.target, deletions.c.author).where(
+            deletions.c.target.in_(targets[start:start + 500])))
+        erased.update((target, author) for target, author in rows.all())
+    dropped: list[int] = []
+    shown: dict[bytes, tuple[int, int]] = {}
+    for item, target in zip(items, targets, strict=True):
+        if (target, item.author_id) in erased:
+            dropped.append(item.row_id)  # the author deleted the target before this edit came
+            continue
+        if target not in found:
+            continue
+        if found[target][0] in deleted and found[target][1] == item.author_id:
+            dropped.append(item.row_id)
+        else:
+            shown[target] = found[target]
+    await drop_content(conn, dropped)
+    if shown:
+        await refresh_post_text(conn, shown)
+    return bool(dropped)
+
+
+async def _fold_edits_and_deletes(conn: AsyncConnection, items: Sequence[Folding]) -> bool:
+    """Edits and deletes in the order given; True if content was removed.
+
+    Edits are folded together first, then deletes one by one. That ends the same as
+    strict order unless a delete meets an edit of the same batch (it deletes the
+    edit, or the post the edit changes): those batches go strictly in order.
+    """
+    edit_items = [item for item in items if item.content["type"] == "edit"]
+    delete_items = [item for item in items if item.content["type"] == "delete"]
+    edited = {parse_entry_id(item.content["target"]) for item in edit_items}
+    edited.update(item.entry.id for item in edit_items)
+    removed = False
+    if any(parse_entry_id(item.content["target"]) in edited for item in delete_items):
+        for item in items:
+            fold_one = _fold_edit if item.content["type"] == "edit" else _fold_delete
+            removed |= await fold_one(conn, item)
+        return removed
+    if edit_items:
+        removed = await _fold_edits(conn, edit_items)
+    for item in delete_items:
+        removed |= await _fold_delete(conn, item)
+    return removed
+
+
+async def _fold_relations(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[int],
+                          outcome: FoldOutcome) -> None:
+    """What _fold_relation does to each of ``items`` in turn, in a few statements for them all.
+
+    A block by a local identity is upserted on its own, since whether it changed the
+    relation decides a purge; it shares no key with the others, so order is kept.
+    """
+    dids = [item.content["target"] for item in items]
+    targets = await ensure_identities(conn, dids)
+    together: list[dict[str, Any]] = []
+    alone: list[dict[str, Any]] = []
+    for item, did in zip(items, dids, strict=True):
+        kind_name, active = RELATION_TYPES[item.content["type"]]
+        target = targets[did]
+        if target == item.author_id:
+            continue
+        kind = RELATION_CODES[kind_name]
+        row = {"source": item.author_id, "kind": kind, "target": target, "active": active,
+               "ts": item.entry.ts, "entry": item.row_id}
+        (alone if kind == BLOCK and item.author_id in local_ids else together).append(row)
+    statement = upsert(conn, relations, ["source", "kind", "target"], ["active", "ts", "entry"],
+                       newer_than="ts")
+    if together:
+        await conn.execute(statement, together)
+    for row in alone:
+        result = await conn.execute(statement, [row])
+        if result.rowcount:
+            (outcome.blocked if row["active"] else outcome.unblocked).add(row["target"])
+
+
 async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[int]) -> FoldOutcome:
-    """Fold accepted entries into the views, in the order given (one transaction, the caller's)."""
+    """Fold accepted entries into the views, in the order given (one transaction, the caller's).
+
+    Entries of a kind are folded together, a few statements per batch rather than per
+    entry (each statement is a round trip to SQLite's thread); _fold_edits_and_deletes
+    and _fold_relations say why the end state is the one of folding in order.
+    """
     outcome = FoldOutcome()
     new_posts = [item for item in items if item.content["type"] == "post"]
     if new_posts:
-        await conn.execute(posts.insert(), [_post_row(item) for item in new_posts])
+        await execute_rows(conn, "fold_posts", posts.insert, _POST_COLUMNS,
+                           [_post_values(item) for item in new_posts])
         pending = (await conn.execute(select(edits.c.target).where(
             edits.c.target.in_([item.entry.id for item in new_posts])))).all()
         if pending:
             by_id = {item.entry.id: (item.row_id, item.author_id) for item in new_posts}
             await refresh_post_text(conn, {target: by_id[target] for (target,) in pending})
     likes: list[dict[str, Any]] = []
+    edits_and_deletes: list[Folding] = []
+    relation_items: list[Folding] = []
+    profile_rows: list[dict[str, Any]] = []
     for item in items:
         kind = item.content["type"]
         if kind in ("like", "boost"):
             likes.append({"entry": item.row_id, "target": parse_entry_id(item.content["target"]),
                           "kind": LIKE if kind == "like" else BOOST, "author": item.author_id,
                           "ts": item.entry.ts})
-        elif kind == "edit":
-            outcome.content_removed |= await _fold_edit(conn, item)
-        elif kind == "delete":
-            outcome.content_removed |= await _fold_delete(conn, item)
+        elif kind in ("edit", "delete"):
+            edits_and_deletes.append(item)
         elif kind in RELATION_TYPES:
-            await _fold_relation(conn, item, local_ids, outcome)
+            relation_items.append(item)
         elif kind == "profile":
-            await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts"], newer_than="ts"),
-                               [{"identity": item.author_id, "entry": item.row_id, "ts": item.entry.ts}])
+            profile_rows.append({"identity": item.author_id, "entry": item.row_id, "ts": item.entry.ts})
+    # The three groups touch different tables and rows, so their order does not matter.
+    if edits_and_deletes:
+        outcome.content_removed |= await _fold_edits_and_deletes(conn, edits_and_deletes)
+    if relation_items:
+        await _fold_relations(conn, relation_items, local_ids, outcome)
+    if profile_rows:
+        await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts"], newer_than="ts"), profile_rows)
     if likes:
         await conn.execute(insert_ignoring(conn, reactions, "target", "kind", "author"), likes)
     return outcome
@@ -198,11 +332,17 @@ async def purge_entries(conn: AsyncConnection, row_ids: Sequence[int]) -> None:
     device's past its revocation once a recovery rewrote the identity log.
     """
     wanted = list(row_ids)
+    edited: set[bytes] = set()  # posts whose shown text may be a purged edit
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
+        rows = await conn.execute(select(edits.c.target).where(edits.c.entry.in_(chunk)))
+        edited.update(target for (target,) in rows.all())
         for table in (posts, edits, reactions, relations, profiles, deletions):
             await conn.execute(delete(table).where(table.c.entry.in_(chunk)))
         await conn.execute(delete(entries).where(entries.c.id.in_(chunk)))
+    if edited:
+        found = await entries_by_ids(conn, edited)
+        await refresh_post_text(conn, {target: found[target] for target in edited if target in found})
 
 
 async def purge_devices(conn: AsyncConnection, device_ids: Sequence[int], after_seq: int = 0) -> int:

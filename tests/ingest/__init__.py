@@ -1,0 +1,1 @@
+"""Ingest tests: what the one door accepts, refuses and survives, on SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Storage tests: views, queries, deletion, on SQLite and PostgreSQL."""
