@@ -24,6 +24,12 @@ asks for it runs twice, ``[sqlite]`` (a file in the test's tmp_path) and ``[post
 (a fresh schema, dropped afterwards, in the database named by ``WEFT_TEST_DATABASE_URL``,
 default ``postgresql://postgres@127.0.0.1:5432/test``). ``@pytest.mark.backends("sqlite")``
 limits a test to the backends it names.
+
+Nodes
+-----
+``make_config("a")`` is a :class:`weft.config.NodeConfig` for a fresh SQLite node in
+``tmp_path/a``; ``any_config`` is the same once per backend (PostgreSQL nodes get schemas
+of their own, dropped afterwards).
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ import contextlib
 import functools
 import inspect
 import os
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -41,6 +48,7 @@ import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from weft.config import NodeConfig
 from weft.store.database import Database, sqlite_url
 from weft.store.migrate import migrate
 
@@ -201,3 +209,38 @@ class FakeClock:
 def clock() -> FakeClock:
     """A fresh FakeClock at FakeClock.START_MS."""
     return FakeClock()
+
+
+# -- nodes ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[[str], NodeConfig]:
+    """``make_config("a")``: a NodeConfig for a fresh SQLite node in ``tmp_path/a``."""
+    return lambda name: NodeConfig.resolve(tmp_path / name, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_config(request: pytest.FixtureRequest, tmp_path: Path, runner: SessionLoop) -> Iterator[Callable[[str], NodeConfig]]:
+    """Like ``make_config``, once per backend; PostgreSQL nodes get schemas dropped afterwards."""
+    if request.param == "sqlite":
+        yield lambda name: NodeConfig.resolve(tmp_path / name, None)
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    schemas: list[str] = []
+
+    def make(name: str) -> NodeConfig:
+        schemas.append(f"t_{uuid4().hex[:12]}")
+        return NodeConfig(tmp_path / name, f"{url}{'&' if '?' in url else '?'}schema={schemas[-1]}")
+
+    yield make
+    for schema in schemas:
+        runner.run(_drop(url, schema))
+
+
+async def _drop(url: str, schema: str) -> None:
+    db = await Database.open(url, schema=schema)
+    try:
+        await db.drop_schema()
+    finally:
+        await db.close()

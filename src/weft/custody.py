@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from weft.core.identity import IdentityState, sign_op
+from weft.core.identity import IdentityOp, IdentityState, sign_op
 from weft.core.keys import SigningKey
 from weft.errors import UsageError, WeftError
 from weft.keyring import key_file_text, read_key_file, write_secret
@@ -67,14 +67,17 @@ def _rotation_key(node: Node, state: IdentityState) -> SigningKey:
                      "or 'weft keys recover' with the recovery key")
 
 
-async def _amend(node: Node, signer: SigningKey, state: IdentityState, **changes: Any) -> IdentityState:
+def _sign_amendment(node: Node, signer: SigningKey, state: IdentityState, **changes: Any) -> IdentityOp:
     body: dict[str, Any] = {
         "rotation_keys": list(state.rotation_keys), "devices": dict(state.devices),
         "revoked": dict(state.revoked), "handles": list(state.handles), "services": dict(state.services),
     }
     body.update(changes)
-    op = sign_op(signer, prev=state.head, ts=max(node.clock(), state.ts), **body)
-    await node.submit_ops([op.raw])
+    return sign_op(signer, prev=state.head, ts=max(node.clock(), state.ts), **body)
+
+
+async def _amend(node: Node, signer: SigningKey, state: IdentityState, **changes: Any) -> IdentityState:
+    await node.submit_ops([_sign_amendment(node, signer, state, **changes).raw])
     return await node.state(state.did)
 
 
@@ -102,13 +105,19 @@ async def add_device(node: Node, name: str, pack_path: Path) -> str:
     signer = _rotation_key(node, state)
     device = SigningKey(node.random(32))
     devices = {**state.devices, device.did: {"name": name, "added": node.clock()}}
-    state = await _amend(node, signer, state, devices=devices)
+    op = _sign_amendment(node, signer, state, devices=devices)
     async with node.db.read() as conn:
-        ops = await identity_store.held_ops(conn, state.did)
+        ops = [*await identity_store.held_ops(conn, state.did), op.raw]
     pack = {"magic": PACK_MAGIC, "v": 1, "did": state.did, "name": name,
             "device_key": device.export(),
             "ops": [base64.b64encode(raw).decode("ascii") for raw in ops]}
+    # The pack first: if it cannot be written, no device has been authorized for nothing.
     write_secret(pack_path, orjson.dumps(pack).decode() + "\n")
+    try:
+        await node.submit_ops([op.raw])
+    except BaseException:
+        pack_path.unlink(missing_ok=True)
+        raise
     return device.did
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,8 @@ from weft.store.schema import BLOCK, deletions, devices, edits, entries, identit
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
 __all__ = ["Ingest", "Offer", "Outcome"]
+
+log = logging.getLogger("weft.ingest")
 
 Clock = Callable[[], int]
 
@@ -189,11 +192,16 @@ class Ingest:
                     if not job.done.done():
                         job.done.set_exception(exc)
                 continue
+            if removed:
+                # Before anyone hears "done": when a delete returns, its bytes are gone.
+                try:
+                    await checkpoint(self.db)
+                except Exception:  # the batch is committed; upkeep retries the checkpoint
+                    log.exception("checkpoint after removing content failed; retried at the next upkeep")
+                    self.db.checkpoint_owed = True
             for job, result in zip(jobs, results, strict=True):
                 if not job.done.done():
                     job.done.set_result(result)
-            if removed:
-                await checkpoint(self.db)
 
     async def _run(self, jobs: list[_Job]) -> tuple[list[Any], bool]:
         now = self.clock()

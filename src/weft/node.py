@@ -31,12 +31,13 @@ from weft.keyring import Keyring, write_secret
 from weft.store import identities as identity_store
 from weft.store import queries
 from weft.store.database import Database
-from weft.store.entries import device_heads
+from weft.store.entries import device_heads, log_range
 from weft.store.maintenance import checkpoint
 from weft.store.migrate import migrate
+from weft.store.schema import RELATION_CODES
 from weft.store.views import apply_delete, expired_posts
 
-__all__ = ["LocalIdentity", "Node", "system_clock"]
+__all__ = ["LocalIdentity", "Node", "hide_expired", "system_clock"]
 
 
 def system_clock() -> int:
@@ -74,7 +75,11 @@ class Node:
         try:
             await migrate(db)
             async with Ingest(db, clock) as ingest:
-                yield cls(config, db, ingest, clock, random)
+                node = cls(config, db, ingest, clock, random)
+                # Expiry removes bytes, not just visibility: a node that was off when a post
+                # expired (every CLI command is a short-lived node) purges it on opening.
+                await node.purge_expired()
+                yield node
         finally:
             await db.close()
 
@@ -234,9 +239,42 @@ class Node:
             return await queries.thread(conn, target, now_ms=self.clock())
 
     async def show(self, text: str) -> dict[str, Any]:
+        """Everything stored about one entry, as stored: see ``hide_expired`` for what to show."""
         target = await self.resolve(text)
         async with self.db.read() as conn:
             return await queries.entry_detail(conn, target, now_ms=self.clock())
+
+    async def profile(self, did: str | None = None) -> dict[str, Any]:
+        """An identity's profile and its follow counts (NotFound if this node holds nothing of it)."""
+        did = did or self.local().did
+        async with self.db.read() as conn:
+            return await queries.profile_of(conn, did)
+
+    async def relations(self, kind: str) -> list[str]:
+        """The DIDs this node's identity currently follows, blocks or mutes (``kind``)."""
+        if kind not in RELATION_CODES:
+            raise UsageError(f"unknown relation {kind!r}: choose from {', '.join(RELATION_CODES)}")
+        viewer = await self.identity_row(self.local().did)
+        async with self.db.read() as conn:
+            return await queries.relations_of(conn, viewer, RELATION_CODES[kind])
+
+    async def identity_ops(self, did: str) -> list[bytes]:
+        """The signed operations of an identity's current chain, genesis first."""
+        async with self.db.read() as conn:
+            ops = await identity_store.held_ops(conn, did)
+        if not ops:
+            raise NotFound(f"this node does not hold the identity log of {did}")
+        return ops
+
+    async def device_log(self, device: str, *, after: int = 0,
+                         limit: int = 100) -> list[tuple[bytes, bytes | None]]:
+        """(header, content) of a device log's entries after seq ``after``, in seq order."""
+        async with self.db.read() as conn:
+            if device not in await device_heads(conn, [device]):
+                raise NotFound(f"this node holds no log of device {device[:80]}")
+            rows = await log_range(conn, device, after, limit)
+        now = self.clock()
+        return [(header, None if _expired(orjson.loads(header), now) else content) for header, content in rows]
 
     # -- upkeep --------------------------------------------------------------
 
@@ -247,9 +285,26 @@ class Node:
             doomed = await expired_posts(conn, now)
             for row_id, entry_id in doomed:
                 await apply_delete(conn, row_id, entry_id)
-        if doomed:
+        if doomed or self.db.checkpoint_owed:
             await checkpoint(self.db)
         return len(doomed)
+
+
+def _expired(header: dict[str, Any], now: int) -> bool:
+    expires = header.get("expires")
+    return isinstance(expires, int) and expires <= now
+
+
+def hide_expired(detail: dict[str, Any], now: int) -> dict[str, Any]:
+    """``detail`` (from ``Node.show``) without the content of an expired entry.
+
+    Until ``purge_expired`` drops it, the store still holds that content, and
+    ``queries.entry_detail`` returns it; faces must not show it.
+    """
+    if not _expired(detail["header"], now):
+        return detail
+    history = [{**version, "text": None} for version in detail.get("history", [])]
+    return {**detail, "content": None, **({"history": history} if "history" in detail else {})}
 
 
 def _raise_unless_stored(outcome: Outcome) -> None:

@@ -52,6 +52,9 @@ class Database:
     writer: AsyncEngine
     reader: AsyncEngine
     schema: str | None = None
+    # Set when removed content may still sit in SQLite's WAL (a checkpoint was held back
+    # by a reader); weft.store.maintenance.checkpoint clears it once one completes.
+    checkpoint_owed: bool = False
 
     @property
     def sqlite_path(self) -> Path | None:

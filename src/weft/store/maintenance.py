@@ -30,7 +30,9 @@ async def checkpoint(db: Database) -> bool:
             cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
             row = await cursor.fetchone()
             await cursor.close()
-            return row is not None and row[0] == 0
+            done = row is not None and row[0] == 0
+            db.checkpoint_owed = not done
+            return done
     async with db.writer.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM entries"))

@@ -1,0 +1,57 @@
+"""The Starlette application of one node (``create_app``) and how errors become JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from weft.api import native, pages
+from weft.api.headers import SecurityHeaders
+from weft.api.responses import error_response, status_for
+from weft.errors import WeftError
+
+if TYPE_CHECKING:
+    from weft.node import Node
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("weft.api")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
+        raise exc
+    response = error_response(exc.status_code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _weft_error(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, WeftError):  # pragma: no cover - registered for WeftError only
+        raise exc
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+    return error_response(status, str(exc))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return error_response(500, "internal error")
+
+
+def create_app(node: Node) -> Starlette:
+    """A read-only HTTP face for ``node``; the node must stay open while the app serves."""
+    app = Starlette(
+        routes=[*native.ROUTES, *pages.ROUTES],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _http_error, WeftError: _weft_error, 500: _server_error},
+    )
+    app.state.node = node
+    return app

@@ -1,0 +1,157 @@
+"""``weft serve``: the HTTP face of this data directory, under uvicorn.
+
+The listening socket is bound before anything else, so a port in use is a
+one-line error. SIGINT (Ctrl-C) and SIGTERM stop the server gracefully and
+the command exits 0. Expired posts are purged when the node opens and every 30
+seconds while serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import threading
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Annotated, Final
+
+import typer
+
+from weft.cli._runtime import DataOption, clock_from_env, echo, node_config
+from weft.errors import UsageError
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from weft.config import NodeConfig
+    from weft.node import Node
+
+__all__ = ["serve"]
+
+PURGE_EVERY_S: Final = 30.0
+log = logging.getLogger("weft.serve")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535,
+                                      help="Port to listen on (0 picks a free one).")] = 8080,
+    name: Annotated[str, typer.Option(
+        "--name", help="Display name of the operator identity, if this creates it.")] = "operator",
+    data: DataOption = None,
+) -> None:
+    """Serve this node over HTTP (read-only JSON API and an HTML feed) until Ctrl-C.
+
+    If the data directory holds no identity yet, it creates the operator's identity first.
+    """
+    config = node_config(data)
+    clock = clock_from_env()
+    sock = _bind(host, port)
+    _log_to_stderr()
+    try:
+        asyncio.run(_serve(config, clock, sock, name))
+    finally:
+        sock.close()
+
+
+def _log_to_stderr() -> None:
+    """weft's own log lines (purges, API failures) beside uvicorn's, in the same shape."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    root = logging.getLogger("weft")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket, name: str) -> None:
+    import uvicorn
+
+    from weft import custody
+    from weft.api import create_app
+    from weft.node import Node
+
+    async with Node.open(config, clock=clock) as node:
+        if not node.has_identity():
+            did = await custody.init_identity(node, name)
+            echo(f"created the operator identity {did} ({name}) in {config.data_dir}")
+        did = node.local().did
+        settings = uvicorn.Config(create_app(node), log_level="info", lifespan="off", server_header=False)
+        server = _make_server(settings, lambda: echo(f"weft serving {did} at {_url(sock)}"))
+        purging = asyncio.create_task(_purge_forever(node))
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
+    echo("stopped")
+
+
+async def _purge(node: Node) -> None:
+    """Drop the content of expired posts (reads hide them meanwhile anyway)."""
+    try:
+        purged = await node.purge_expired()
+    except Exception:
+        log.exception("purging expired posts failed; trying again later")
+        return
+    if purged:
+        log.info("purged %d expired post(s)", purged)
+
+
+async def _purge_forever(node: Node) -> None:
+    while True:
+        await asyncio.sleep(PURGE_EVERY_S)
+        await _purge(node)
+
+
+def _make_server(config: uvicorn.Config, on_started: Callable[[], None]) -> uvicorn.Server:
+    """A uvicorn server that announces itself once it accepts connections and, when a
+    signal stops it, returns instead of raising the signal again (uvicorn re-raises it
+    so that a bare ``uvicorn.run`` dies of it; we want a clean exit 0)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and not self.should_exit:
+                on_started()
+
+    return Server(config)
