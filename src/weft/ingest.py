@@ -40,7 +40,8 @@ from weft.store import entries as entry_store
 from weft.store import identities as identity_store
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
-from weft.store.schema import BLOCK, deletions, devices, edits, entries, identities, relations
+from weft.store.schema import BLOCK, devices, edits, entries, identities, relations
+from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
 __all__ = ["Ingest", "Offer", "Outcome"]
@@ -125,6 +126,7 @@ class Ingest:
         self._pool = ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="weft-verify")
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._last_handed: asyncio.Future[None] | None = None  # see entries()
 
     async def __aenter__(self) -> Ingest:
         self._writer = asyncio.create_task(self._write_loop(), name="weft-ingest-writer")
@@ -149,13 +151,21 @@ class Ingest:
             return []
         loop = asyncio.get_running_loop()
         now = self.clock()
-        batches = [offers[i:i + self.max_batch] for i in range(0, len(offers), self.max_batch)]
-        verifying = [[loop.run_in_executor(self._pool, _verify_chunk, batch[i:i + self.chunk], now)
-                      for i in range(0, len(batch), self.chunk)] for batch in batches]
-        writes: list[asyncio.Future[list[Outcome]]] = []
-        for chunks in verifying:
-            checked = [item for part in await asyncio.gather(*chunks) for item in part]
-            writes.append(self._submit("entries", checked))
+        # Calls may overlap (a peer streams the next batch while this one is written): each
+        # verifies at once, but hands its batches to the writer only after every earlier
+        # call has, so that consecutive parts of one log are written in the order offered.
+        turn, self._last_handed = self._last_handed, loop.create_future()
+        handed = self._last_handed
+        try:
+            batches = [offers[i:i + self.max_batch] for i in range(0, len(offers), self.max_batch)]
+            verifying = [[loop.run_in_executor(self._pool, _verify_chunk, batch[i:i + self.chunk], now)
+                          for i in range(0, len(batch), self.chunk)] for batch in batches]
+            checked = [[item for part in await asyncio.gather(*chunks) for item in part] for chunks in verifying]
+            if turn is not None:
+                await asyncio.shield(turn)
+            writes = [self._submit("entries", batch) for batch in checked]
+        finally:
+            handed.set_result(None)
         return [outcome for part in await asyncio.gather(*writes) for outcome in part]
 
     async def entry(self, header: bytes, content: bytes | None) -> Outcome:
@@ -236,6 +246,7 @@ class Ingest:
         heads = await entry_store.device_heads(conn, {v.entry.device for _, v in good}, lock=True)
         deleted = await self._deleted_targets(conn, [v.entry.id for _, v in good])
         good.sort(key=lambda pair: (pair[1].entry.device, pair[1].entry.seq))
+        heads.update(await entry_store.insert_devices(conn, self._new_devices(good, heads, idents, blocked)))
         rows: list[dict[str, Any]] = []
         to_fold: list[tuple[int, _Verified, int]] = []   # (position in rows, item, author id)
         pending: dict[tuple[str, int], tuple[bytes, bytes]] = {}
@@ -255,9 +266,9 @@ class Ingest:
                 if author_id in blocked:
                     raise reject(Reason.BLOCKED, f"{entry.describe()}: {entry.author} is blocked here")
                 head = heads.get(entry.device)
-                if head is None:
-                    head = heads[entry.device] = await entry_store.insert_device(conn, entry.device, author_id)
-                elif head.identity != author_id:
+                if head is None:  # _new_devices made rows for every device that can pass the above
+                    raise AssertionError(f"{entry.describe()}: no device row")
+                if head.identity != author_id:
                     raise reject(Reason.UNAUTHORIZED_DEVICE, f"{entry.describe()}: device belongs to another identity")
                 if head.forked:
                     raise reject(Reason.FORKED_LOG, f"{entry.describe()}: this device log forked; no more entries are accepted from it")
@@ -301,14 +312,34 @@ class Ingest:
             removed = True
         return [o for o in outcomes if o is not None], removed or folded.content_removed
 
+    @staticmethod
+    def _new_devices(good: list[tuple[int, _Verified]], heads: dict[str, entry_store.DeviceHead],
+                     idents: dict[str, tuple[int, IdentityState | None]], blocked: set[int]) -> dict[str, int]:
+        """Devices first seen in this batch whose first entry passes the identity checks:
+        key -> identity row id. ``good`` is sorted by (device, seq), so the first entry of a
+        device comes first; if it fails those checks, every later one does too."""
+        new: dict[str, int] = {}
+        seen: set[str] = set()
+        for _, item in good:
+            entry = item.entry
+            if entry.device in heads or entry.device in seen:
+                continue
+            seen.add(entry.device)
+            ident = idents.get(entry.author)
+            if ident is None or ident[0] in blocked:
+                continue
+            try:
+                check_device(entry, ident[1])
+            except EntryRejected:
+                continue
+            new[entry.device] = ident[0]
+        return new
+
     async def _deleted_targets(self, conn: AsyncConnection, ids: list[bytes]) -> dict[bytes, set[int]]:
         """Entry id -> the authors who deleted it (only the entry's own author counts)."""
         found: dict[bytes, set[int]] = {}
-        for start in range(0, len(ids), 500):
-            rows = await conn.execute(select(deletions.c.target, deletions.c.author)
-                                      .where(deletions.c.target.in_(ids[start:start + 500])))
-            for target, author in rows.all():
-                found.setdefault(target, set()).add(author)
+        for target, author in await select_in(conn, "SELECT target, author FROM deletions WHERE target {in}", ids):
+            found.setdefault(bytes(target), set()).add(author)
         return found
 
     async def _held_already(self, conn: AsyncConnection, head: entry_store.DeviceHead, entry: Entry,

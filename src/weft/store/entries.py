@@ -10,14 +10,14 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import devices, entries, forks
-from weft.store.sql import execute_rows
+from weft.store.sql import execute_rows, select_in
 
 __all__ = [
     "DeviceHead",
     "device_heads",
     "drop_content",
     "entries_by_ids",
-    "insert_device",
+    "insert_devices",
     "insert_entries",
     "log_range",
     "record_fork",
@@ -45,15 +45,22 @@ async def device_heads(conn: AsyncConnection, keys: Iterable[str], *, lock: bool
     """Where these device logs stand. ``lock`` (in a write transaction) holds their rows until
     commit on PostgreSQL, so that writers in several processes extend a log one at a time;
     SQLite's writer already holds the whole database."""
-    wanted = list(set(keys))
-    if not wanted:
-        return {}
-    query = select(devices).where(devices.c.key.in_(wanted))
+    template = "SELECT id, key, identity, head_seq, head_id, forked FROM devices WHERE key {in}"
     if lock and conn.dialect.name == "postgresql":
-        query = query.order_by(devices.c.id).with_for_update()
-    rows = await conn.execute(query)
-    return {row.key: DeviceHead(row.id, row.key, row.identity, row.head_seq, row.head_id, row.forked)
-            for row in rows}
+        template += " ORDER BY id FOR UPDATE"
+    rows = await select_in(conn, template, sorted(set(keys)))
+    return {key: DeviceHead(row_id, key, identity, head_seq, bytes(head_id) if head_id is not None else None,
+                            bool(forked))
+            for row_id, key, identity, head_seq, head_id, forked in rows}
+
+
+async def insert_devices(conn: AsyncConnection, new: dict[str, int]) -> dict[str, DeviceHead]:
+    """Rows for devices first seen now (key -> identity row id); their heads, at seq 0."""
+    if not new:
+        return {}
+    await conn.execute(devices.insert(), [{"key": key, "identity": identity, "head_seq": 0, "forked": False}
+                                          for key, identity in sorted(new.items())])
+    return await device_heads(conn, new, lock=True)
 
 
 async def insert_device(conn: AsyncConnection, key: str, identity: int) -> DeviceHead:
@@ -63,12 +70,11 @@ async def insert_device(conn: AsyncConnection, key: str, identity: int) -> Devic
 
 
 async def update_heads(conn: AsyncConnection, heads: Sequence[DeviceHead]) -> None:
-    if not heads:
-        return
-    await conn.execute(
-        update(devices).where(devices.c.id == bindparam("b_id"))
+    await execute_rows(
+        conn, "update_heads",
+        lambda: update(devices).where(devices.c.id == bindparam("b_id"))
         .values(head_seq=bindparam("b_seq"), head_id=bindparam("b_head")),
-        [{"b_id": h.id, "b_seq": h.head_seq, "b_head": h.head_id} for h in heads])
+        ("b_seq", "b_head", "b_id"), [(h.head_seq, h.head_id, h.id) for h in heads])
 
 
 async def stored_at(conn: AsyncConnection, device: int, seq: int) -> tuple[int, bytes, bytes, bool] | None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.core.identity import HeldOp, IdentityLog, IdentityState, decode_op
 from weft.core.ids import parse_entry_id
 from weft.store.schema import identities, identity_ops
-from weft.store.sql import insert_ignoring
+from weft.store.sql import insert_ignoring, select_in
 
 __all__ = [
     "ensure_identities",
@@ -45,14 +45,25 @@ async def ensure_identities(conn: AsyncConnection, dids: Iterable[str]) -> dict[
     return {did: row_id for did, row_id in rows.all()}
 
 
+# Parsed states by their stored bytes: the same identities come back batch after batch, and
+# parsing their JSON cost more than fetching it. Keyed by the bytes, so never stale.
+_PARSED: dict[bytes, IdentityState] = {}
+_PARSED_MAX = 20_000
+
+
+def _parsed_state(data: bytes) -> IdentityState:
+    state = _PARSED.get(data)
+    if state is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        state = _PARSED[data] = state_from_json(data)
+    return state
+
+
 async def identity_rows(conn: AsyncConnection, dids: Iterable[str]) -> dict[str, tuple[int, IdentityState | None]]:
     """Row id and current state of each DID this node holds a row for."""
-    wanted = list(set(dids))
-    if not wanted:
-        return {}
-    rows = await conn.execute(
-        select(identities.c.did, identities.c.id, identities.c.state).where(identities.c.did.in_(wanted)))
-    return {did: (row_id, state_from_json(state) if state else None) for did, row_id, state in rows.all()}
+    rows = await select_in(conn, "SELECT did, id, state FROM identities WHERE did {in}", list(set(dids)))
+    return {did: (row_id, _parsed_state(bytes(state)) if state else None) for did, row_id, state in rows}
 
 
 async def load_log(conn: AsyncConnection, identity_id: int, now_ms: int) -> IdentityLog:
