@@ -103,3 +103,29 @@ async def test_a_direct_post_reaches_only_its_author_and_those_it_mentions(datab
     assert seen == {"alice": ["for everyone"],
                     "bob": ["for everyone", "for carol only (edited)"],
                     "carol": ["for everyone", "for carol only (edited)"]}
+
+
+async def test_a_feed_page_is_full_whether_posts_are_minutes_or_years_apart(database, clock) -> None:
+    # The feed searches a window of time before the newest post and widens it: dense and
+    # sparse histories, ties in ts, and direct posts that must be skipped all end the same.
+    viewer, bob, carol = Author(clock), Author(clock), Author(clock)
+    year = 365 * 24 * 3600 * 1000
+    start = clock() - 30 * year
+    bobs = [bob.phone.post(f"bob {n}", ts=start + n * year) for n in range(30)]            # one a year
+    carols = [carol.phone.post(f"carol {n}", ts=clock() - 1000 + n // 3) for n in range(30)]  # same ms, thrice
+    hidden = [carol.phone.post("a direct post to someone else", ts=clock(), visibility="direct")
+              for _ in range(5)]
+    follows = [viewer.phone.relate("follow", bob), viewer.phone.relate("follow", carol)]
+    async with Ingest(database, clock) as ingest:
+        await introduce(ingest, viewer, bob, carol)
+        await admit(ingest, *bobs, *carols, *hidden, *follows)
+    me = await make_local(database, viewer)
+    every = [p.entry for p in sorted([*bobs, *carols], key=lambda p: (p.entry.ts, p.id), reverse=True)]
+    async with database.read() as conn:
+        first = await queries.feed(conn, me, limit=40, now_ms=clock())
+        rest = await queries.feed(conn, me, limit=40, before_ts=first[-1].ts, now_ms=clock())
+    assert len(first) == 40 and not any(p.visibility == "direct" for p in first)
+    assert [p.ts for p in first] == [e.ts for e in every[:40]]
+    # Paging goes by ts, so posts sharing the last one's ts are not repeated; all the rest come.
+    assert {p.text for p in first} | {p.text for p in rest} == {f"bob {n}" for n in range(30)} | {
+        f"carol {n}" for n in range(30)}
