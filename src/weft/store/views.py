@@ -37,7 +37,7 @@ from weft.store.schema import (
     reactions,
     relations,
 )
-from weft.store.sql import execute_rows, insert_ignoring, upsert
+from weft.store.sql import execute_rows, insert_ignoring, select_in, upsert
 
 __all__ = [
     "FoldOutcome",
@@ -72,6 +72,9 @@ class FoldOutcome:
 
 _POST_COLUMNS = ("entry", "author", "ts", "reply_to", "root", "visibility", "text_entry", "edited_ts",
                  "deleted", "expires")
+
+
+_REACTION_COLUMNS = ("entry", "target", "kind", "author", "ts")
 
 
 def _post_values(item: Folding) -> tuple[Any, ...]:
@@ -292,21 +295,20 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
     if new_posts:
         await execute_rows(conn, "fold_posts", posts.insert, _POST_COLUMNS,
                            [_post_values(item) for item in new_posts])
-        pending = (await conn.execute(select(edits.c.target).where(
-            edits.c.target.in_([item.entry.id for item in new_posts])))).all()
+        pending = await select_in(conn, "SELECT DISTINCT target FROM edits WHERE target {in}",
+                                  [item.entry.id for item in new_posts])
         if pending:
             by_id = {item.entry.id: (item.row_id, item.author_id) for item in new_posts}
-            await refresh_post_text(conn, {target: by_id[target] for (target,) in pending})
-    likes: list[dict[str, Any]] = []
+            await refresh_post_text(conn, {bytes(target): by_id[bytes(target)] for (target,) in pending})
+    likes: list[tuple[Any, ...]] = []
     edits_and_deletes: list[Folding] = []
     relation_items: list[Folding] = []
     profile_rows: list[dict[str, Any]] = []
     for item in items:
         kind = item.content["type"]
         if kind in ("like", "boost"):
-            likes.append({"entry": item.row_id, "target": parse_entry_id(item.content["target"]),
-                          "kind": LIKE if kind == "like" else BOOST, "author": item.author_id,
-                          "ts": item.entry.ts})
+            likes.append((item.row_id, parse_entry_id(item.content["target"]), LIKE if kind == "like" else BOOST,
+                          item.author_id, item.entry.ts))
         elif kind in ("edit", "delete"):
             edits_and_deletes.append(item)
         elif kind in RELATION_TYPES:
@@ -321,7 +323,9 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
     if profile_rows:
         await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts"], newer_than="ts"), profile_rows)
     if likes:
-        await conn.execute(insert_ignoring(conn, reactions, "target", "kind", "author"), likes)
+        await execute_rows(conn, "fold_reactions",
+                           lambda: insert_ignoring(conn, reactions, "target", "kind", "author"),
+                           _REACTION_COLUMNS, likes)
     return outcome
 
 
