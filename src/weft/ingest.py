@@ -33,14 +33,21 @@ from weft.core.entry import (
     decode_entry,
     reject,
 )
-from weft.core.identity import IdentityLog, IdentityState, check_device, decode_op
+from weft.core.identity import (
+    HeldOp,
+    IdentityLog,
+    IdentityOp,
+    IdentityState,
+    check_device,
+    decode_op,
+)
 from weft.core.ids import did_from_genesis
 from weft.errors import EntryRejected, IdentityOpRejected
 from weft.store import entries as entry_store
 from weft.store import identities as identity_store
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
-from weft.store.schema import BLOCK, devices, edits, entries, identities, relations
+from weft.store.schema import BLOCK, edits, entries, identities, relations
 from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
@@ -373,44 +380,50 @@ class Ingest:
 
     async def _write_ops(self, conn: AsyncConnection, raws: list[bytes],
                          now: int) -> tuple[list[IdentityOutcome], bool]:
-        results: list[IdentityOutcome] = []
-        logs: dict[int, IdentityLog] = {}
-        changed: set[int] = set()
-        removed = False
-        for raw in raws:
+        """Identity operations in the order given, each routed to its log by its ``prev``.
+
+        Lookups and writes are done for the whole batch (a node meeting a thousand new
+        identities at once takes their genesis operations together), the checks one by
+        one in memory, in order, so an operation may build on one earlier in the batch.
+        """
+        results: list[IdentityOutcome | None] = [None] * len(raws)
+        decoded: list[tuple[int, IdentityOp]] = []
+        for index, raw in enumerate(raws):
             try:
-                op = decode_op(raw)
-                if op.prev is None:
-                    did = did_from_genesis(op.raw)
-                    ident_id = (await identity_store.ensure_identities(conn, [did]))[did]
-                else:
-                    found = await identity_store.identity_of_op(conn, op.prev)
-                    if found is None:
-                        raise IdentityOpRejected("unknown_prev", f"unknown_prev: operation {op.id_text} "
-                                                 "follows an operation this node does not hold")
-                    ident_id = found
-                if ident_id not in logs:
-                    logs[ident_id] = await identity_store.load_log(conn, ident_id, now)
-                log = logs[ident_id]
+                decoded.append((index, decode_op(raw)))
+            except IdentityOpRejected as exc:
+                results[index] = IdentityOutcome("rejected", None, None, exc.code, str(exc))
+        geneses = {op.id: did_from_genesis(op.raw) for _, op in decoded if op.prev is None}
+        ident_of_did = await identity_store.ensure_identities(conn, geneses.values())
+        owner = await identity_store.identities_of_ops(conn, [op.prev for _, op in decoded if op.prev is not None])
+        logs = await identity_store.load_logs(conn, {*ident_of_did.values(), *owner.values()}, now)
+        changed: dict[int, list[tuple[HeldOp, bytes]]] = {}
+        for index, op in decoded:
+            try:
+                ident_id = ident_of_did[geneses[op.id]] if op.prev is None else owner.get(op.prev)
+                if ident_id is None:
+                    raise IdentityOpRejected("unknown_prev", f"unknown_prev: operation {op.id_text} "
+                                             "follows an operation this node does not hold")
+                log = logs.setdefault(ident_id, IdentityLog())
                 accepted = log.accept(op, now, now_ms=now)
                 if accepted.duplicate:
-                    results.append(IdentityOutcome("duplicate", op.id, log.did))
+                    results[index] = IdentityOutcome("duplicate", op.id, log.did)
                     continue
-                await identity_store.save_log(conn, ident_id, log, [(h, op.id) for h in accepted.superseded])
-                changed.add(ident_id)
-                results.append(IdentityOutcome("stored", op.id, log.did,
-                                               superseded=len(accepted.superseded)))
+                owner[op.id] = ident_id  # later operations of this batch may follow it
+                changed.setdefault(ident_id, []).extend((held, op.id) for held in accepted.superseded)
+                results[index] = IdentityOutcome("stored", op.id, log.did, superseded=len(accepted.superseded))
             except IdentityOpRejected as exc:
-                results.append(IdentityOutcome("rejected", None, None, exc.code, str(exc)))
-        for ident_id in changed:
-            removed |= await self._enforce_devices(conn, ident_id, logs[ident_id].state)
-        return results, removed
+                results[index] = IdentityOutcome("rejected", None, None, exc.code, str(exc))
+        await identity_store.save_logs(conn, {ident_id: logs[ident_id] for ident_id in changed}, changed)
+        removed = await self._enforce_devices(conn, {ident_id: logs[ident_id].state for ident_id in changed})
+        return [result for result in results if result is not None], removed
 
-    async def _enforce_devices(self, conn: AsyncConnection, ident_id: int, state: IdentityState) -> bool:
-        """Drop entries the identity no longer vouches for (unauthorized, or past a revocation)."""
-        rows = await conn.execute(select(devices.c.id, devices.c.key).where(devices.c.identity == ident_id))
+    async def _enforce_devices(self, conn: AsyncConnection, states: dict[int, IdentityState]) -> bool:
+        """Drop entries the identities no longer vouch for (unauthorized, or past a revocation)."""
+        rows = await select_in(conn, "SELECT id, key, identity FROM devices WHERE identity {in}", sorted(states))
         removed = 0
-        for device_id, key in rows.all():
+        for device_id, key, ident_id in rows:
+            state = states[ident_id]
             if key in state.devices:
                 continue
             removed += await purge_devices(conn, [device_id], state.revoked.get(key, 0))

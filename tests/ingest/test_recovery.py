@@ -78,3 +78,18 @@ async def test_a_key_of_the_same_or_lower_rank_cannot_fork_the_log(database, clo
         [result] = await ingest.identity_ops([rival.raw])
     assert (result.status, result.reason) == ("rejected", "fork_rejected")
     assert await held_from(database, intruder) == [1, 2, 3]
+
+
+async def test_an_operation_replaced_within_the_same_batch_is_kept_as_evidence(database, clock) -> None:
+    alice = Author(clock)
+    genesis = alice.ops[0]
+    _, added = alice.add_device("intruder", signer=alice.rotation)
+    clock.advance(HOUR_MS)
+    recovery = alice.amend(alice.recovery, after=genesis)
+    async with Ingest(database, clock) as ingest:
+        results = await ingest.identity_ops([genesis.raw, added.raw, recovery.raw])
+    assert [(r.status, r.superseded) for r in results] == [("stored", 0), ("stored", 0), ("stored", 1)]
+    async with database.read() as conn:
+        ops = {op_id: (position, by) for op_id, position, by in (await conn.execute(
+            select(identity_ops.c.op_id, identity_ops.c.position, identity_ops.c.superseded_by))).all()}
+    assert ops == {genesis.id: (0, None), added.id: (None, recovery.id), recovery.id: (1, None)}
