@@ -51,7 +51,7 @@ from weft.store.schema import BLOCK, edits, entries, identities, relations
 from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
-__all__ = ["Ingest", "Offer", "Outcome"]
+__all__ = ["Changes", "Committed", "IdentityOutcome", "Ingest", "Offer", "Outcome"]
 
 log = logging.getLogger("weft.ingest")
 
@@ -134,6 +134,7 @@ class Ingest:
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._last_handed: asyncio.Future[None] | None = None  # see entries()
+        self._watchers: set[Changes] = set()
 
     async def __aenter__(self) -> Ingest:
         self._writer = asyncio.create_task(self._write_loop(), name="weft-ingest-writer")
@@ -219,6 +220,33 @@ class Ingest:
             for job, result in zip(jobs, results, strict=True):
                 if not job.done.done():
                     job.done.set_result(result)
+            self._announce(jobs, results)
+
+    # -- telling others what was committed -----------------------------------
+
+    def changes(self) -> Changes:
+        """A feed of what is committed from now on (for live replication and streaming)."""
+        watcher = Changes(self._watchers)
+        self._watchers.add(watcher)
+        return watcher
+
+    def _announce(self, jobs: list[_Job], results: list[Any]) -> None:
+        if not self._watchers:
+            return
+        heads: dict[str, int] = {}
+        dids: set[str] = set()
+        for job, result in zip(jobs, results, strict=True):
+            for item, outcome in zip(job.items, result, strict=True):
+                if outcome.status != "stored":
+                    continue
+                if isinstance(outcome, IdentityOutcome):
+                    if outcome.did is not None:
+                        dids.add(outcome.did)
+                elif isinstance(item, _Verified):
+                    heads[item.entry.device] = max(heads.get(item.entry.device, 0), item.entry.seq)
+        if heads or dids:
+            for watcher in list(self._watchers):
+                watcher.add(Committed(heads, frozenset(dids)))
 
     async def _run(self, jobs: list[_Job]) -> tuple[list[Any], bool]:
         now = self.clock()
@@ -428,6 +456,50 @@ class Ingest:
                 continue
             removed += await purge_devices(conn, [device_id], state.revoked.get(key, 0))
         return removed > 0
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What one or more commits added: new heads of device logs, and identities whose log grew."""
+
+    heads: dict[str, int]
+    identities: frozenset[str]
+
+    def merged(self, later: Committed) -> Committed:
+        heads = dict(self.heads)
+        for device, seq in later.heads.items():
+            heads[device] = max(heads.get(device, 0), seq)
+        return Committed(heads, self.identities | later.identities)
+
+
+class Changes:
+    """One subscriber's view of commits: ``await changes.next()`` returns everything committed
+    since the last call, merged, so a slow reader costs one notice, never a growing queue.
+    Use as a context manager (or call ``close``) to stop receiving."""
+
+    def __init__(self, registry: set[Changes]) -> None:
+        self._registry = registry
+        self._pending: Committed | None = None
+        self._ready = asyncio.Event()
+
+    def add(self, notice: Committed) -> None:
+        self._pending = notice if self._pending is None else self._pending.merged(notice)
+        self._ready.set()
+
+    async def next(self) -> Committed:
+        await self._ready.wait()
+        self._ready.clear()
+        notice, self._pending = self._pending or Committed({}, frozenset()), None
+        return notice
+
+    def close(self) -> None:
+        self._registry.discard(self)
+
+    def __enter__(self) -> Changes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,25 @@ async def test_offers_of_nothing_are_answered_with_nothing(database, clock) -> N
     async with Ingest(database, clock) as ingest:
         assert await ingest.entries([]) == []
         assert await ingest.entries([Offer(b"{}", None)]) != []
+
+
+async def test_a_watcher_hears_of_every_commit_merged_into_one_notice(database, clock) -> None:
+    alice, bob = Author(clock), Author(clock)
+    posts_a = [alice.phone.post(f"a{n}") for n in range(3)]
+    posts_b = [bob.phone.post(f"b{n}") for n in range(2)]
+    async with Ingest(database, clock) as ingest:
+        with ingest.changes() as changes:
+            await introduce(ingest, alice, bob)
+            await admit(ingest, *posts_a[:2])
+            await admit(ingest, posts_a[2], *posts_b)
+            await offer(ingest, posts_a[0])  # a duplicate commits nothing new
+            notice = await asyncio.wait_for(changes.next(), 1)
+            assert notice.identities == {alice.did, bob.did}
+            assert notice.heads == {alice.phone.did: 3, bob.phone.did: 2}
+            waiting = asyncio.ensure_future(changes.next())
+            await offer(ingest, posts_a[0])
+            await asyncio.sleep(0.05)
+            assert not waiting.done()  # nothing new was committed
+            await admit(ingest, bob.phone.post("b2"))
+            assert (await asyncio.wait_for(waiting, 1)).heads == {bob.phone.did: 3}
+        assert not ingest._watchers
