@@ -79,7 +79,7 @@ async def export_archive(node: Node, path: str | Path, did: str | None = None) -
                 for key, count in plan:
                     seq = 0
                     while seq < count:
-                        page = await log_range(conn, key, seq, min(PAGE, count - seq))
+                        page = await log_range(conn, key, seq, min(PAGE, count - seq), now_ms=now)
                         if not page:
                             raise ArchiveError(f"cannot export: this node lacks seq {seq + 1} of "
                                                f"device {key[:20]}…")
@@ -90,8 +90,6 @@ async def export_archive(node: Node, path: str | Path, did: str | None = None) -
                             if entry.seq != seq:
                                 raise ArchiveError(f"cannot export: this node lacks seq {seq} of "
                                                    f"device {key[:20]}…")
-                            if content is not None and entry.expires is not None and entry.expires <= now:
-                                content = None
                             header_only += content is None
                             lines.append(writer.entry(header, content))
                         await _write(handle, lines, path)

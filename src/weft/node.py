@@ -272,9 +272,7 @@ class Node:
         async with self.db.read() as conn:
             if device not in await device_heads(conn, [device]):
                 raise NotFound(f"this node holds no log of device {device[:80]}")
-            rows = await log_range(conn, device, after, limit)
-        now = self.clock()
-        return [(header, None if _expired(orjson.loads(header), now) else content) for header, content in rows]
+            return await log_range(conn, device, after, limit, now_ms=self.clock())
 
     # -- upkeep --------------------------------------------------------------
 

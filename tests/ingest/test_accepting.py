@@ -51,7 +51,7 @@ async def test_an_identity_log_then_its_entries_are_stored_in_order(database, cl
         outcomes = await ingest.entries([p.offer for p in posts_written])
     assert [(o.status, o.entry_id) for o in outcomes] == [("stored", p.id) for p in posts_written]
     async with database.read() as conn:
-        held = await log_range(conn, alice.phone.did, 0, 100)
+        held = await log_range(conn, alice.phone.did, 0, 100, now_ms=clock())
         head = (await device_heads(conn, [alice.phone.did]))[alice.phone.did]
         ops_held = (await conn.execute(select(func.count()).select_from(identity_ops))).scalar_one()
     assert held == [(p.entry.raw, p.content) for p in posts_written]

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from weft.core.entry import MAX_CONTENT_BYTES, MAX_HEADER_BYTES
+from weft.core.content import MAX_CONTENT_BYTES
+from weft.core.entry import MAX_HEADER_BYTES
 from weft.sync.batches import (
     MAX_BATCH_BYTES,
     Batcher,

@@ -133,14 +133,19 @@ async def entries_by_ids(conn: AsyncConnection, entry_ids: Iterable[bytes]) -> d
     return found
 
 
-async def log_range(conn: AsyncConnection, device_key: str, after_seq: int, limit: int) -> list[tuple[bytes, bytes | None]]:
-    """(header, content) of a device log's entries after ``after_seq``, in seq order."""
+async def log_range(conn: AsyncConnection, device_key: str, after_seq: int, limit: int, *,
+                    now_ms: int) -> list[tuple[bytes, bytes | None]]:
+    """(header, content) of a device log's entries after ``after_seq``, in seq order.
+
+    Content past its expiry is never handed out, even before upkeep has dropped it.
+    """
     rows = await conn.execute(
-        select(entries.c.header, entries.c.content)
+        select(entries.c.header, entries.c.content, entries.c.expires)
         .join(devices, devices.c.id == entries.c.device)
         .where(and_(devices.c.key == device_key, entries.c.seq > after_seq))
         .order_by(entries.c.seq).limit(limit))
-    return [(header, content) for header, content in rows.all()]
+    return [(header, None if expires is not None and expires <= now_ms else content)
+            for header, content, expires in rows.all()]
 
 
 async def count_entries(conn: AsyncConnection) -> int:

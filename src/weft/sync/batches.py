@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from weft.core.entry import MAX_CONTENT_BYTES, MAX_HEADER_BYTES
+from weft.core.content import MAX_CONTENT_BYTES
+from weft.core.entry import MAX_HEADER_BYTES
 from weft.errors import WeftError
 
 __all__ = ["MAX_BATCH_BYTES", "BatchError", "Batcher", "WireEntry", "decode_batch", "encode_batch"]
