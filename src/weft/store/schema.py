@@ -175,3 +175,25 @@ deletions = Table(
     Column("author", BigInteger, primary_key=True, autoincrement=False),
     Column("entry", BigInteger, nullable=False),
 )
+
+# Nodes this node replicates with (weft peers add, LAN discovery, home nodes named in
+# identity logs), and how it went: the scheduler's memory (migration 0003).
+peers = Table(
+    "peers",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("host", Text, nullable=False),
+    Column("port", Integer, nullable=False),
+    # The node's transport key (did:key), pinned at first contact when not given.
+    Column("key", Text, nullable=True),
+    Column("source", Text, nullable=False),          # manual | lan | home
+    Column("added_at", BigInteger, nullable=False),
+    Column("last_attempt", BigInteger, nullable=True),
+    Column("last_success", BigInteger, nullable=True),
+    Column("failures", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt", BigInteger, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=True),
+    Column("entries_received", BigInteger, nullable=False, server_default=text("0")),
+    Column("entries_sent", BigInteger, nullable=False, server_default=text("0")),
+    UniqueConstraint("host", "port", name="uq_peers_address"),
+)
