@@ -2,7 +2,8 @@
 
 ``keys/device.key`` signs this device's log; ``keys/rotation.key`` signs
 identity operations; ``keys/recovery.key`` is the highest-ranked rotation key,
-kept here only until the user exports it and asks the node to forget it.
+kept here only until the user exports it and asks the node to forget it;
+``keys/node.key`` is the node's own key on the peer-to-peer transport.
 Files are written atomically with mode 0600.
 """
 

@@ -99,6 +99,17 @@ class Node:
         except (OSError, orjson.JSONDecodeError, KeyError) as exc:
             raise WeftError(f"{self._identity_file} is unreadable: {exc}") from None
 
+    def transport_key(self) -> SigningKey:
+        """This node's key on the peer-to-peer transport (the secret handshake), made on first use.
+
+        It names the node, not a person: one per data directory, never an identity's
+        device key, so that peers learn nothing about whose node it is from the handshake.
+        """
+        if not self.keys.has("node"):
+            key = SigningKey(self.random(32))
+            self.keys.store("node", key, key.did)
+        return self.keys.load("node")
+
     def has_identity(self) -> bool:
         return self._identity_file.exists()
 
