@@ -11,7 +11,10 @@ faces (the CLI, the HTTP API) can turn any of them into a one-line message::
     ├── ArchiveError            an archive file is unreadable or corrupt
     ├── NotFound                an id, DID or device that this node does not hold
     ├── NoIdentity              the data directory has no identity yet
-    └── UsageError              a request that makes no sense (bad argument values)
+    ├── UsageError              a request that makes no sense (bad argument values)
+    └── RpcProtocolError        muxrpc used against its rules (carries a reason code)
+        ├── RpcRemoteProtocolError   the peer broke them, or a limit: disconnect, log the code
+        └── RpcLocalProtocolError    this side tried what they forbid (a caller's bug)
 """
 
 from __future__ import annotations
@@ -63,3 +66,22 @@ class NoIdentity(WeftError):
 
 class UsageError(WeftError):
     """An argument that cannot be acted on."""
+
+
+class RpcProtocolError(WeftError):
+    """Muxrpc was used against its rules; ``code`` is a ``weft.sync.muxrpc_packets.RpcFailure``.
+
+    As in h11, the session that raised it stays broken: every later call raises again.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class RpcRemoteProtocolError(RpcProtocolError):
+    """The peer broke the muxrpc rules or exceeded a limit; the connection is of no further use."""
+
+
+class RpcLocalProtocolError(RpcProtocolError):
+    """This side asked muxrpc for something its rules forbid (a bug in the caller)."""

@@ -52,7 +52,8 @@ def by_name(items: list[dict[str, Any]]) -> list[Any]:
 
 def test_committed_vectors_are_exactly_what_the_core_builds() -> None:
     built = render(build_vectors())
-    assert sorted(built) == sorted(path.name for path in VECTORS.glob("*.json"))
+    # Other protocols (rpc.json, …) keep their vectors here too, each checked by its own test.
+    assert set(built) <= {path.name for path in VECTORS.glob("*.json")}
     for name, data in built.items():
         assert (VECTORS / name).read_bytes() == data, (
             f"{name} is stale: run `python -m weft.core.vectors docs/protocol/vectors`")
