@@ -10,12 +10,16 @@ STAMP := $(VENV)/.installed
 PG_URL := $(or $(WEFT_TEST_DATABASE_URL),postgresql://postgres@127.0.0.1:5432/test)
 # `make bench BENCH=ingest` runs one benchmark (bench/bench_ingest.py).
 BENCH ?=
+# The shs1-test suites (tests/sync/test_shs1_suite.py) are Node programs, installed once
+# into ./node_modules from package-lock.json; this stamp says it has been done.
+NODE_STAMP := node_modules/.weft-installed
 
-.PHONY: help install run test lint pg-check bench clean
+.PHONY: help install node-tools run test lint pg-check bench clean
 
 help:
 	@echo "make run    start a node on ./data (creates the operator identity on first run)"
-	@echo "make test   lint, type-check, check import contracts, run the tests (what CI runs)"
+	@echo "make test   lint, type-check, check import contracts, run the tests (what CI runs;"
+	@echo "           installs the shs1-test suites with npm the first time)"
 	@echo "make bench  run the benchmarks, write bench-results.json (BENCH=name for one)"
 	@echo "make lint   ruff, mypy and import-linter only"
 	@echo "make clean  remove .venv and caches (never ./data)"
@@ -26,6 +30,17 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# --ignore-scripts: no third-party install scripts; the suites' crypto then runs on the
+# JavaScript build of libsodium, which is all they need.
+node-tools: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	    echo "!! make test needs node and npm: the shs1-test suites check the secret handshake"; \
+	    exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 run: $(STAMP)
@@ -48,7 +63,7 @@ pg-check: $(STAMP)
 	    echo "!! half of them will fail. Start it, or point WEFT_TEST_DATABASE_URL at one."; \
 	}
 
-test: lint pg-check
+test: lint pg-check $(NODE_STAMP)
 	$(BIN)/pytest tests
 
 bench: $(STAMP)

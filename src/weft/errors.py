@@ -12,9 +12,18 @@ faces (the CLI, the HTTP API) can turn any of them into a one-line message::
     ├── NotFound                an id, DID or device that this node does not hold
     ├── NoIdentity              the data directory has no identity yet
     ├── UsageError              a request that makes no sense (bad argument values)
-    └── RpcProtocolError        muxrpc used against its rules (carries a reason code)
-        ├── RpcRemoteProtocolError   the peer broke them, or a limit: disconnect, log the code
-        └── RpcLocalProtocolError    this side tried what they forbid (a caller's bug)
+    ├── RpcProtocolError        muxrpc used against its rules (carries a reason code)
+    │   ├── RpcRemoteProtocolError   the peer broke them, or a limit: disconnect, log the code
+    │   └── RpcLocalProtocolError    this side tried what they forbid (a caller's bug)
+    └── TransportError          the peer-to-peer transport failed
+        ├── HandshakeFailed     the secret handshake did not complete (carries a reason code)
+        ├── BoxStreamError      the peer's box-stream is tampered with, cut short or goes on
+        │                       after goodbye (carries a reason code)
+        ├── ConnectionLost      the carrier under a stream broke (reset, or gone while writing)
+        └── TransportClosed     this side used a handshake or stream after it ended or failed
+
+The first three transport errors are the peer's doing (or the network's); the last is
+ours, a bug in the caller, in the manner of h11's local and remote protocol errors.
 """
 
 from __future__ import annotations
@@ -85,3 +94,38 @@ class RpcRemoteProtocolError(RpcProtocolError):
 
 class RpcLocalProtocolError(RpcProtocolError):
     """This side asked muxrpc for something its rules forbid (a bug in the caller)."""
+
+
+class TransportError(WeftError):
+    """The peer-to-peer transport (secret handshake, box-stream, carrier) failed."""
+
+
+class HandshakeFailed(TransportError):
+    """The secret handshake did not complete; the connection is of no further use.
+
+    ``code`` is a stable machine-readable reason (see ``weft.sync.shs.HandshakeFailure``);
+    the message says the same for a person.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BoxStreamError(TransportError):
+    """The peer's box-stream cannot be trusted: tampered with, cut short, or going on after goodbye.
+
+    ``code`` is a stable machine-readable reason (see ``weft.sync.boxstream.BoxStreamFailure``).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ConnectionLost(TransportError):
+    """The carrier under a secure stream broke (reset by the peer, or gone while we wrote)."""
+
+
+class TransportClosed(TransportError):
+    """This side used a handshake or a stream after it had ended or failed (a caller's bug)."""
