@@ -2,7 +2,7 @@
 
 docs/protocol/replication.md section 1: the local identities, whom they follow, whom
 those follow, and so on to ``hops``; never an identity a local user blocks, at any hop.
-The clock of those identities (section 2) is their identity logs' lengths and their
+The clock of those identities (section 2) is their identity logs' heads and their
 device logs' heads, including devices that were revoked (up to their last good seq).
 """
 
@@ -23,9 +23,14 @@ __all__ = ["Clock", "clock_of", "wanted_identities"]
 
 @dataclass(frozen=True)
 class Clock:
-    """Positions held: identity DID -> operations in its chain; device did:key -> head seq."""
+    """Positions held: identity DID -> id of the head of its chain (None: nothing held);
+    device did:key -> head seq (0: nothing held).
 
-    identities: dict[str, int]
+    A head id rather than a length: after a recovery, a chain of the same length can end
+    in a different operation, and a peer must notice.
+    """
+
+    identities: dict[str, bytes | None]
     devices: dict[str, int]
 
 
@@ -59,11 +64,11 @@ async def clock_of(conn: AsyncConnection, dids: Iterable[str]) -> Clock:
     """This node's positions for the identity logs and device logs of ``dids`` (0: wanted, none held)."""
     wanted = sorted(set(dids))
     rows = await identity_rows(conn, wanted)
-    lengths = dict.fromkeys(wanted, 0)
+    lengths: dict[str, bytes | None] = dict.fromkeys(wanted)
     keys: set[str] = set()
     for did, (_, state) in rows.items():
         if state is not None:
-            lengths[did] = state.length
+            lengths[did] = state.head
             keys.update(state.devices)
             keys.update(state.revoked)
     heads = dict.fromkeys(sorted(keys), 0)
