@@ -36,8 +36,9 @@ from weft.store.maintenance import checkpoint
 from weft.store.migrate import migrate
 from weft.store.schema import RELATION_CODES
 from weft.store.views import apply_delete, expired_posts
+from weft.sync.service import SyncService
 
-__all__ = ["LocalIdentity", "Node", "hide_expired", "system_clock"]
+__all__ = ["LocalIdentity", "Node", "system_clock"]
 
 
 def system_clock() -> int:
@@ -109,6 +110,10 @@ class Node:
             key = SigningKey(self.random(32))
             self.keys.store("node", key, key.did)
         return self.keys.load("node")
+
+    def sync_service(self, *, hops: int = 2) -> SyncService:
+        """This node's gossip face: replication with peers, over its transport key."""
+        return SyncService(self.db, self.ingest, self.clock, self.transport_key(), hops=hops)
 
     def has_identity(self) -> bool:
         return self._identity_file.exists()
@@ -250,7 +255,7 @@ class Node:
             return await queries.thread(conn, target, now_ms=self.clock())
 
     async def show(self, text: str) -> dict[str, Any]:
-        """Everything stored about one entry, as stored: see ``hide_expired`` for what to show."""
+        """Everything this node shows of one entry (expired content never)."""
         target = await self.resolve(text)
         async with self.db.read() as conn:
             return await queries.entry_detail(conn, target, now_ms=self.clock())
@@ -297,23 +302,6 @@ class Node:
         if doomed or self.db.checkpoint_owed:
             await checkpoint(self.db)
         return len(doomed)
-
-
-def _expired(header: dict[str, Any], now: int) -> bool:
-    expires = header.get("expires")
-    return isinstance(expires, int) and expires <= now
-
-
-def hide_expired(detail: dict[str, Any], now: int) -> dict[str, Any]:
-    """``detail`` (from ``Node.show``) without the content of an expired entry.
-
-    Until ``purge_expired`` drops it, the store still holds that content, and
-    ``queries.entry_detail`` returns it; faces must not show it.
-    """
-    if not _expired(detail["header"], now):
-        return detail
-    history = [{**version, "text": None} for version in detail.get("history", [])]
-    return {**detail, "content": None, **({"history": history} if "history" in detail else {})}
 
 
 def _raise_unless_stored(outcome: Outcome) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -46,12 +46,17 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error")
 
 
-def create_app(node: Node) -> Starlette:
-    """A read-only HTTP face for ``node``; the node must stay open while the app serves."""
+def create_app(node: Node, *, gossip: dict[str, Any] | None = None) -> Starlette:
+    """A read-only HTTP face for ``node``; the node must stay open while the app serves.
+
+    ``gossip`` (``{"key": did:key, "port": N}``), when the node also gossips, is published
+    at ``/api/node`` so that peers given this node's URL can find its gossip port.
+    """
     app = Starlette(
         routes=[*native.ROUTES, *pages.ROUTES],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, WeftError: _weft_error, 500: _server_error},
     )
     app.state.node = node
+    app.state.gossip = gossip
     return app

@@ -18,7 +18,6 @@ from weft.api.responses import JSONResponse, int_param
 from weft.core.ids import entry_id_bytes, entry_id_text, parse_did
 from weft.core.keys import public_key_from_did_key
 from weft.errors import NotFound
-from weft.node import hide_expired
 
 if TYPE_CHECKING:
     from weft.node import Node
@@ -80,7 +79,7 @@ async def entry(request: Request) -> JSONResponse:
     """One entry by id or unique prefix: header, content, and for posts the view and history.
     Followers-only and direct posts are not shown to this unauthenticated API."""
     node = node_of(request)
-    detail = hide_expired(await node.show(request.path_params["entry_id"]), node.clock())
+    detail = await node.show(request.path_params["entry_id"])
     if detail.get("post", {}).get("visibility", "public") not in SHOWN:
         raise NotFound(f"no entry {detail['id']} on this node")
     return JSONResponse(detail)
@@ -97,7 +96,14 @@ async def feed(request: Request) -> JSONResponse:
     return JSONResponse([view.to_json() for view in views if view.visibility == "public"])
 
 
+async def node_info(request: Request) -> JSONResponse:
+    """What a peer needs to reach this node: its identity and, if it gossips, where and with what key."""
+    node = node_of(request)
+    return JSONResponse({"did": node.local().did, "gossip": request.app.state.gossip})
+
+
 ROUTES: Final = [
+    Route("/api/node", node_info, methods=["GET"]),
     Route("/api/identity", identity, methods=["GET"]),
     Route("/api/identities/{did}", identity_of, methods=["GET"]),
     Route("/api/logs/{device}", device_log, methods=["GET"]),

@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from weft.cli import devices, identity, keys, posting, relations, serve, transfer
+from weft.cli import devices, identity, keys, peers, posting, relations, serve, transfer
 from weft.errors import UsageError, WeftError
 
 __all__ = ["app", "main"]
@@ -69,6 +69,8 @@ for _command in relations.COMMANDS:
 app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 
+app.command("sync")(peers.sync)
+app.add_typer(peers.app, name="peers")
 app.add_typer(devices.app, name="device")
 app.add_typer(keys.app, name="keys")
 app.command("serve")(serve.serve)

@@ -144,11 +144,8 @@ def thread(entry: IdArgument, data: DataOption = None) -> None:
 
 def show(entry: IdArgument, as_json: JsonOption = False, data: DataOption = None) -> None:
     """Everything this node holds about one entry: header, content, counts, edit history."""
-    from weft.node import hide_expired
-
     async def work(node: Node) -> tuple[dict[str, Any], int]:
-        now = node.clock()
-        return hide_expired(await node.show(entry), now), now
+        return await node.show(entry), node.clock()
 
     detail, now = with_node(data, work)
     if as_json:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["serve"]
 
 PURGE_EVERY_S: Final = 30.0
+DEFAULT_GOSSIP_PORT: Final = 8008  # Scuttlebutt's, as weft speaks its transport
 log = logging.getLogger("weft.serve")
 
 
@@ -40,20 +41,31 @@ def serve(
                                       help="Port to listen on (0 picks a free one).")] = 8080,
     name: Annotated[str, typer.Option(
         "--name", help="Display name of the operator identity, if this creates it.")] = "operator",
+    gossip_port: Annotated[int, typer.Option(
+        "--gossip-port", min=-1, max=65535,
+        help="Port for peer-to-peer replication (secret handshake over TCP) on the same host; "
+             "0 picks a free one, -1 turns gossip off.")] = DEFAULT_GOSSIP_PORT,
+    hops: Annotated[int, typer.Option(
+        "--hops", min=0, max=6, help="Replicate follows out to this many hops (follows of follows: 2).")] = 2,
     data: DataOption = None,
 ) -> None:
-    """Serve this node over HTTP (read-only JSON API and an HTML feed) until Ctrl-C.
+    """Serve this node over HTTP (read-only JSON API and an HTML feed) and gossip with peers, until Ctrl-C.
 
     If the data directory holds no identity yet, it creates the operator's identity first.
+    The gossip listener takes peers' connections on --gossip-port (default 8008); other
+    nodes find it, and this node's transport key, at /api/node.
     """
     config = node_config(data)
     clock = clock_from_env()
     sock = _bind(host, port)
+    gossip = _bind(host, gossip_port) if gossip_port >= 0 else None
     _log_to_stderr()
     try:
-        asyncio.run(_serve(config, clock, sock, name))
+        asyncio.run(_serve(config, clock, sock, gossip, name, hops))
     finally:
         sock.close()
+        if gossip is not None:
+            gossip.close()
 
 
 def _log_to_stderr() -> None:
@@ -89,7 +101,8 @@ def _url(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
-async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket, name: str) -> None:
+async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket,
+                 gossip_sock: socket.socket | None, name: str, hops: int) -> None:
     import uvicorn
 
     from weft import custody
@@ -101,8 +114,20 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
             did = await custody.init_identity(node, name)
             echo(f"created the operator identity {did} ({name}) in {config.data_dir}")
         did = node.local().did
-        settings = uvicorn.Config(create_app(node), log_level="info", lifespan="off", server_header=False)
-        server = _make_server(settings, lambda: echo(f"weft serving {did} at {_url(sock)}"))
+        gossip_server = None
+        gossip_info = None
+        if gossip_sock is not None:
+            gossip_server = await node.sync_service(hops=hops).listen_on(gossip_sock)
+            gossip_info = {"key": node.transport_key().did, "port": gossip_sock.getsockname()[1]}
+        settings = uvicorn.Config(create_app(node, gossip=gossip_info), log_level="info", lifespan="off",
+                                  server_header=False)
+
+        def started() -> None:
+            echo(f"weft serving {did} at {_url(sock)}")
+            if gossip_info is not None:
+                echo(f"gossip on port {gossip_info['port']}, key {gossip_info['key']}")
+
+        server = _make_server(settings, started)
         purging = asyncio.create_task(_purge_forever(node))
         try:
             await server.serve(sockets=[sock])
@@ -110,6 +135,10 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
             purging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purging
+            if gossip_server is not None:
+                gossip_server.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(gossip_server.wait_closed(), 5)
     echo("stopped")
 
 

@@ -246,15 +246,19 @@ async def entry_detail(conn: AsyncConnection, entry_id: bytes, *, now_ms: int) -
                               .where(entries.c.entry_id == entry_id))).first()
     if row is None:
         raise NotFound(f"no entry {entry_id_text(entry_id)} on this node")
+    header = orjson.loads(row.header)
+    # Until upkeep drops it, an expired entry's content is still stored: never show it.
+    expired = isinstance(header.get("expires"), int) and header["expires"] <= now_ms
     detail: dict[str, Any] = {
         "id": entry_id_text(entry_id),
-        "header": orjson.loads(row.header),
-        "content": orjson.loads(row.content) if row.content is not None else None,
+        "header": header,
+        "content": orjson.loads(row.content) if row.content is not None and not expired else None,
     }
     post = await _post(conn, entry_id, now_ms)
     if post is not None:
         detail["post"] = post.to_json()
-        detail["history"] = await history(conn, entry_id)
+        versions = await history(conn, entry_id)
+        detail["history"] = [{**version, "text": None} for version in versions] if expired else versions
     return detail
 
 

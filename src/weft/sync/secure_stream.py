@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final, Protocol
@@ -252,11 +253,14 @@ StreamHandler = Callable[[SecureStream], Awaitable[None]]
 HandshakeFailureHandler = Callable[[HandshakeFailed], None]
 
 
-async def serve(handler: StreamHandler, host: str, port: int, *, signing_key: SigningKey,
+async def serve(handler: StreamHandler, host: str | None, port: int | None, *, signing_key: SigningKey,
                 network_key: bytes = WEFT_NETWORK_KEY,
                 timeout: float = DEFAULT_HANDSHAKE_TIMEOUT,
-                on_handshake_failure: HandshakeFailureHandler | None = None) -> asyncio.Server:
-    """Listen on ``host:port``; run ``handler`` with a SecureStream for each peer that passes.
+                on_handshake_failure: HandshakeFailureHandler | None = None,
+                sock: socket.socket | None = None) -> asyncio.Server:
+    """Listen on ``host:port`` (or on ``sock``, already bound and listening: ``weft serve``
+    binds first, so that a port in use is a one-line error); run ``handler`` with a
+    SecureStream for each peer that passes.
 
     Connections that fail the handshake are closed and logged (and passed to
     ``on_handshake_failure``): strangers on other networks knock all the time. The stream is
@@ -279,4 +283,6 @@ async def serve(handler: StreamHandler, host: str, port: int, *, signing_key: Si
         finally:
             await stream.close()
 
+    if sock is not None:
+        return await asyncio.start_server(on_connection, sock=sock)
     return await asyncio.start_server(on_connection, host, port)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 
 from weft.core.keys import SigningKey
@@ -43,6 +44,11 @@ class SyncService:
         """Accept peers on ``host:port`` (0: any free port; see the server's sockets)."""
         return await serve(self._on_connection, host, port, signing_key=self.signing_key,
                            network_key=self.network_key)
+
+    async def listen_on(self, sock: socket.socket) -> asyncio.Server:
+        """Accept peers on a socket already bound and listening."""
+        return await serve(self._on_connection, None, None, signing_key=self.signing_key,
+                           network_key=self.network_key, sock=sock)
 
     async def sync_once(self, host: str, port: int, server_key: bytes, *,
                         progress: Callable[[SessionStats], None] | None = None) -> SessionStats:
