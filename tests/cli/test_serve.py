@@ -22,7 +22,8 @@ def free_port() -> int:
 
 def serve(data: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, list[str]]:
     """Start ``weft serve`` and wait for the line with its URL: (process, URL, lines up to it)."""
-    process = start(("serve", "--port", str(free_port()), *args), data, env)
+    gossip = () if "--gossip-port" in args else ("--gossip-port", "0")  # never the shared default
+    process = start(("serve", "--port", str(free_port()), *gossip, *args), data, env)
     assert process.stdout is not None
     lines: list[str] = []
     for line in process.stdout:

@@ -8,6 +8,7 @@ that address with another key is refused.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -63,7 +64,8 @@ def sync(address: AddressArgument, hops: HopsOption = 2, as_json: JsonOption = F
             peer_id = next(p.id for p in await list_peers(conn) if (p.host, p.port) == (target.host, target.port))
         service = node.sync_service(hops=hops)
         columns = (TextColumn("{task.description}"), TimeElapsedColumn())
-        with Progress(*columns, console=console(stderr=True), transient=True, disable=as_json) as bar:
+        quiet = as_json or not sys.stderr.isatty()  # a progress bar is for people watching
+        with Progress(*columns, console=console(stderr=True), transient=True, disable=quiet) as bar:
             task = bar.add_task(f"syncing with {target.host}:{target.port}")
 
             def show(stats: Any) -> None:
@@ -75,9 +77,13 @@ def sync(address: AddressArgument, hops: HopsOption = 2, as_json: JsonOption = F
             try:
                 stats = await service.sync_once(target.host, target.port, target.public_key, progress=show)
             except Exception as exc:
+                problem = (f"cannot reach {target.host}:{target.port}: {exc.strerror or exc}"
+                           if isinstance(exc, OSError) else str(exc))
                 async with node.db.write() as conn:
-                    await record_failure(conn, peer_id, now_ms=node.clock(), error=str(exc),
+                    await record_failure(conn, peer_id, now_ms=node.clock(), error=problem,
                                          next_attempt=node.clock())
+                if isinstance(exc, OSError):
+                    raise WeftError(problem) from None
                 raise
         async with node.db.write() as conn:
             await record_success(conn, peer_id, now_ms=node.clock(), key=target.key,

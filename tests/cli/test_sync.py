@@ -1,0 +1,42 @@
+"""``weft sync`` and ``weft peers`` between two real ``weft serve`` processes on loopback."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from .program import out, weft
+from .test_serve import serve, stop
+
+
+def test_sync_brings_a_followed_post_and_remembers_the_peer(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    alice = out(weft("init", "--name", "Alice", data=a))
+    out(weft("init", "--name", "Bob", data=b))
+    post = out(weft("post", "over the secret handshake", data=a))
+    weft("follow", alice, data=b)
+    process, url, _ = serve(a)
+    try:
+        address = url.removeprefix("http://").rstrip("/")
+        synced = weft("sync", address, "--json", data=b).json()
+        assert isinstance(synced, dict) and synced["stored"] >= 2  # Alice's identity log, profile, post
+        feed = weft("feed", "--json", data=b).json()
+        assert isinstance(feed, list) and [item["id"] for item in feed] == [post]
+        peers = weft("peers", "list", "--json", data=b).json()
+        assert isinstance(peers, list) and len(peers) == 1
+        assert peers[0]["state"] == "ok" and peers[0]["key"].startswith("did:key:z6Mk")
+        again = weft("sync", address, "--json", data=b).json()
+        assert isinstance(again, dict) and again["received"] == 0
+    finally:
+        stop(process, signal.SIGTERM)
+
+
+def test_bad_and_unreachable_addresses_are_one_line_errors(tmp_path: Path) -> None:
+    b = tmp_path / "b"
+    out(weft("init", "--name", "Bob", data=b))
+    bad = weft("sync", "not-an-address", data=b, ok=False)
+    assert bad.code == 2 and bad.err.startswith("error: 'not-an-address' is not a peer address")
+    gone = weft("sync", "127.0.0.1:9~did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", data=b, ok=False)
+    assert gone.code == 1 and gone.err.count("\n") == 1 and "Traceback" not in gone.err
+    [peer] = weft("peers", "list", "--json", data=b).json()  # type: ignore[misc]
+    assert peer["state"] == "failing" and peer["failures"] == 1 and peer["last_error"]
