@@ -23,7 +23,9 @@ def free_port() -> int:
 def serve(data: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, list[str]]:
     """Start ``weft serve`` and wait for the line with its URL: (process, URL, lines up to it)."""
     gossip = () if "--gossip-port" in args else ("--gossip-port", "0")  # never the shared default
-    process = start(("serve", "--port", str(free_port()), *gossip, *args), data, env)
+    lan = () if "--lan" in args else ("--no-lan",)  # tests do not find each other unless they mean to
+    args = tuple(arg for arg in args if arg != "--lan")
+    process = start(("serve", "--port", str(free_port()), *gossip, *lan, *args), data, env)
     assert process.stdout is not None
     lines: list[str] = []
     for line in process.stdout:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
+
+import pytest
 
 from .program import out, weft
 from .test_serve import serve, stop
@@ -40,3 +43,28 @@ def test_bad_and_unreachable_addresses_are_one_line_errors(tmp_path: Path) -> No
     assert gone.code == 1 and gone.err.count("\n") == 1 and "Traceback" not in gone.err
     [peer] = weft("peers", "list", "--json", data=b).json()  # type: ignore[misc]
     assert peer["state"] == "failing" and peer["failures"] == 1 and peer["last_error"]
+
+
+def test_two_nodes_on_a_lan_find_each_other_and_a_post_arrives_within_seconds(tmp_path: Path) -> None:
+    # Nobody adds a peer: each node advertises itself over mDNS (on loopback here) and dials
+    # what it finds; the follow makes each want the other's posts.
+    a, b = tmp_path / "a", tmp_path / "b"
+    alice = out(weft("init", "--name", "Alice", data=a))
+    bob = out(weft("init", "--name", "Bob", data=b))
+    weft("follow", bob, data=a)
+    weft("follow", alice, data=b)
+    first, _, _ = serve(a, "--lan")
+    second, _, _ = serve(b, "--lan")
+    try:
+        post = out(weft("post", "found you on the LAN", data=a))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            feed = weft("feed", "--json", data=b).json()
+            if isinstance(feed, list) and [item["id"] for item in feed] == [post]:
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail(f"the post did not reach the other node: {weft('peers', 'list', data=b).out}")
+    finally:
+        stop(first, signal.SIGTERM)
+        stop(second, signal.SIGTERM)

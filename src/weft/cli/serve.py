@@ -15,7 +15,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
@@ -47,6 +47,8 @@ def serve(
              "0 picks a free one, -1 turns gossip off.")] = DEFAULT_GOSSIP_PORT,
     hops: Annotated[int, typer.Option(
         "--hops", min=0, max=6, help="Replicate follows out to this many hops (follows of follows: 2).")] = 2,
+    no_lan: Annotated[bool, typer.Option(
+        "--no-lan", help="Do not advertise this node on the LAN or look for others there (mDNS).")] = False,
     data: DataOption = None,
 ) -> None:
     """Serve this node over HTTP (read-only JSON API and an HTML feed) and gossip with peers, until Ctrl-C.
@@ -61,7 +63,7 @@ def serve(
     gossip = _bind(host, gossip_port) if gossip_port >= 0 else None
     _log_to_stderr()
     try:
-        asyncio.run(_serve(config, clock, sock, gossip, name, hops))
+        asyncio.run(_serve(config, clock, sock, gossip, name, hops, lan=not no_lan))
     finally:
         sock.close()
         if gossip is not None:
@@ -102,11 +104,9 @@ def _url(sock: socket.socket) -> str:
 
 
 async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket,
-                 gossip_sock: socket.socket | None, name: str, hops: int) -> None:
-    import uvicorn
+                 gossip_sock: socket.socket | None, name: str, hops: int, *, lan: bool) -> None:
 
     from weft import custody
-    from weft.api import create_app
     from weft.node import Node
 
     async with Node.open(config, clock=clock) as node:
@@ -114,32 +114,76 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
             did = await custody.init_identity(node, name)
             echo(f"created the operator identity {did} ({name}) in {config.data_dir}")
         did = node.local().did
-        gossip_server = None
         gossip_info = None
-        if gossip_sock is not None:
-            gossip_server = await node.sync_service(hops=hops).listen_on(gossip_sock)
-            gossip_info = {"key": node.transport_key().did, "port": gossip_sock.getsockname()[1]}
-        settings = uvicorn.Config(create_app(node, gossip=gossip_info), log_level="info", lifespan="off",
-                                  server_header=False)
-
-        def started() -> None:
-            echo(f"weft serving {did} at {_url(sock)}")
-            if gossip_info is not None:
-                echo(f"gossip on port {gossip_info['port']}, key {gossip_info['key']}")
-
-        server = _make_server(settings, started)
-        purging = asyncio.create_task(_purge_forever(node))
-        try:
-            await server.serve(sockets=[sock])
-        finally:
-            purging.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purging
-            if gossip_server is not None:
-                gossip_server.close()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(gossip_server.wait_closed(), 5)
+        async with contextlib.AsyncExitStack() as gossiping:
+            if gossip_sock is not None:
+                gossip_info = await _start_gossip(gossiping, node, gossip_sock, sock, hops, lan=lan)
+            await _serve_http(node, sock, did, gossip_info)
     echo("stopped")
+
+
+async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_sock: socket.socket,
+                        http_sock: socket.socket, hops: int, *, lan: bool) -> dict[str, Any]:
+    """The listener, the scheduler that dials known peers, and (unless --no-lan) LAN discovery;
+    stopped in the reverse order when serving ends."""
+    from weft.sync.discovery import LanDiscovery
+    from weft.sync.scheduler import PeerScheduler
+
+    service = node.sync_service(hops=hops)  # one for all three: the scheduler sees every session
+    server = await service.listen_on(gossip_sock)
+
+    async def close_listener() -> None:
+        server.close()
+        # Hang up on peers ourselves, so that each connection's task ends instead of being
+        # cancelled with the event loop (which asyncio reports as a traceback).
+        for session in list(service.sessions):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(session.stream.connection.close(), 5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server.wait_closed(), 5)
+        await asyncio.sleep(0.05)  # let the handlers of those connections return
+
+    stack.push_async_callback(close_listener)
+    scheduler = PeerScheduler(node.db, service, node.clock)
+    await scheduler.start()
+    stack.push_async_callback(scheduler.stop)
+    info = {"key": node.transport_key().did, "port": gossip_sock.getsockname()[1]}
+    if lan:
+        host = gossip_sock.getsockname()[0]
+        discovery = LanDiscovery(node.db, node.clock, key=info["key"], gossip_port=info["port"],
+                                 http_port=http_sock.getsockname()[1],
+                                 interfaces=None if host in ("0.0.0.0", "::") else [host],
+                                 on_peer=lambda _peer: scheduler.wake())
+        try:
+            await discovery.start()
+        except OSError as exc:
+            log.warning("LAN discovery is off: %s", exc)
+        else:
+            stack.push_async_callback(discovery.stop)
+    return info
+
+
+async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: dict[str, Any] | None) -> None:
+    import uvicorn
+
+    from weft.api import create_app
+
+    settings = uvicorn.Config(create_app(node, gossip=gossip_info), log_level="info", lifespan="off",
+                              server_header=False)
+
+    def started() -> None:
+        echo(f"weft serving {did} at {_url(sock)}")
+        if gossip_info is not None:
+            echo(f"gossip on port {gossip_info['port']}, key {gossip_info['key']}")
+
+    server = _make_server(settings, started)
+    purging = asyncio.create_task(_purge_forever(node))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        purging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purging
 
 
 async def _purge(node: Node) -> None:
