@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -10,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 from weft.api import native, pages
 from weft.api.headers import SecurityHeaders
@@ -46,14 +48,17 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error")
 
 
-def create_app(node: Node, *, gossip: dict[str, Any] | None = None) -> Starlette:
+def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
+               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
     """A read-only HTTP face for ``node``; the node must stay open while the app serves.
 
     ``gossip`` (``{"key": did:key, "port": N}``), when the node also gossips, is published
     at ``/api/node`` so that peers given this node's URL can find its gossip port.
+    ``extra_routes`` are what the node assembly mounts from other faces (the gossip
+    WebSocket), so that this face need not know them.
     """
     app = Starlette(
-        routes=[*native.ROUTES, *pages.ROUTES],
+        routes=[*native.ROUTES, *pages.ROUTES, *extra_routes],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, WeftError: _weft_error, 500: _server_error},
     )
