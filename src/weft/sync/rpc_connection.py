@@ -107,6 +107,13 @@ class RpcConnection:
         stream = self._streams[numbers[0]] = RpcStream(self, numbers[0])
         return stream
 
+    async def abort(self, reason: Exception) -> None:
+        """Hang up at once on a peer that broke the rules: close the secure stream (the peer
+        sees the connection go) and mark this connection closed with ``reason``. Safe from
+        inside a handler; whoever owns the connection still calls ``close`` to stop its tasks."""
+        self._finish(reason)
+        await self.stream.close()
+
     async def close(self) -> None:
         """Say goodbye and close the stream; stop the reader and every handler. Idempotent."""
         with contextlib.suppress(RpcProtocolError, TransportError):
@@ -141,6 +148,8 @@ class RpcConnection:
                     self._finish(None)
                     return
         except (RpcProtocolError, TransportError) as exc:
+            if self.closed.is_set():  # we hung up (abort): the reason is logged already
+                return
             log.warning("dropping %s: %s", self.peer, exc)
             self._finish(exc)
 
@@ -164,6 +173,10 @@ class RpcConnection:
             log.exception("request %s from %s failed", "/".join(request.name), self.peer)
             with contextlib.suppress(RpcProtocolError, TransportError):
                 await stream.fail("internal error")
+        finally:
+            # Nobody reads this stream any more: packets for it are dropped rather than fill
+            # an inbox that would stop the reader (and so the whole connection).
+            self._streams.pop(stream.number, None)
 
     def _finish(self, failure: Exception | None) -> None:
         if self.closed.is_set():
