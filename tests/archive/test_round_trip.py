@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from weft import custody
 from weft.archive import export_archive, import_archive
@@ -13,6 +14,7 @@ from weft.core.archive import entry_parts
 from weft.errors import ArchiveError, NotFound
 from weft.ingest import Offer
 from weft.node import Node
+from weft.store.schema import entries
 
 from .conftest import Clock, MakeConfig, row_counts
 
@@ -116,7 +118,11 @@ async def test_expired_content_is_not_exported_even_while_still_held(make_config
         await custody.init_identity(a, "alice", "laptop")
         fleeting = await a.post("gone soon", expires_in_ms=MINUTE)
         tick(2 * MINUTE)  # expired, but no purge has run: the content is still in the database
-        assert (await a.show(fleeting.id_text))["content"] is not None
+        async with a.db.read() as conn:
+            stored = (await conn.execute(select(entries.c.content).where(
+                entries.c.entry_id == fleeting.id))).scalar_one()
+        assert stored is not None
+        assert (await a.show(fleeting.id_text))["content"] is None  # but nobody is shown it
         written = await export_archive(a, archive)
     lines = archive.read_bytes().splitlines(keepends=True)
     assert written["header_only"] == 1
