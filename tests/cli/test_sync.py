@@ -68,3 +68,19 @@ def test_two_nodes_on_a_lan_find_each_other_and_a_post_arrives_within_seconds(tm
     finally:
         stop(first, signal.SIGTERM)
         stop(second, signal.SIGTERM)
+
+
+def test_sync_through_a_websocket_on_the_web_port(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    alice = out(weft("init", "--name", "Alice", data=a))
+    out(weft("init", "--name", "Bob", data=b))
+    post = out(weft("post", "through the web port", data=a))
+    weft("follow", alice, data=b)
+    process, url, _ = serve(a)
+    try:
+        synced = weft("sync", "ws://" + url.removeprefix("http://").rstrip("/"), "--json", data=b).json()
+        assert isinstance(synced, dict) and synced["peer"].startswith("ws://")
+        feed = weft("feed", "--json", data=b).json()
+        assert isinstance(feed, list) and [item["id"] for item in feed] == [post]
+    finally:
+        stop(process, signal.SIGTERM)

@@ -17,7 +17,7 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from weft.cli._runtime import DataOption, JsonOption, console, echo, emit_json, with_node
-from weft.errors import WeftError
+from weft.errors import UsageError, WeftError
 
 if TYPE_CHECKING:
     from weft.node import Node
@@ -31,7 +31,8 @@ app = typer.Typer(name="peers", no_args_is_help=True, add_completion=False,
 
 AddressArgument = Annotated[str, typer.Argument(
     metavar="ADDRESS", help="HOST:PORT of the peer's web face (as weft serve prints it), "
-                            "or HOST:PORT~did:key:... of its gossip port.")]
+                            "HOST:PORT~did:key:... of its gossip port, or ws://HOST:PORT to go "
+                            "through a WebSocket on its web face.")]
 HopsOption = Annotated[int, typer.Option("--hops", min=0, max=6,
                                          help="Replicate follows out to this many hops.")]
 
@@ -42,6 +43,8 @@ async def _pinned(node: Node, text: str) -> GossipAddress:
     from weft.sync.addresses import resolve_address
 
     address = await resolve_address(text)
+    if address.websocket:
+        return address  # reached through the web face: nothing for the scheduler to dial
     async with node.db.read() as conn:
         known = {(peer.host, peer.port): peer for peer in await list_peers(conn)}
     peer = known.get((address.host, address.port))
@@ -57,11 +60,13 @@ def sync(address: AddressArgument, hops: HopsOption = 2, as_json: JsonOption = F
          data: DataOption = None) -> None:
     """Sync once with a peer: exchange what each lacks of what the other follows, then hang up."""
     from weft.store.peers import list_peers, record_failure, record_success
+    from weft.sync.websocket import connect_websocket
 
     async def work(node: Node) -> dict[str, Any]:
         target = await _pinned(node, address)
         async with node.db.read() as conn:
-            peer_id = next(p.id for p in await list_peers(conn) if (p.host, p.port) == (target.host, target.port))
+            peer_id = next((p.id for p in await list_peers(conn)
+                            if not target.websocket and (p.host, p.port) == (target.host, target.port)), None)
         service = node.sync_service(hops=hops)
         columns = (TextColumn("{task.description}"), TimeElapsedColumn())
         quiet = as_json or not sys.stderr.isatty()  # a progress bar is for people watching
@@ -75,19 +80,27 @@ def sync(address: AddressArgument, hops: HopsOption = 2, as_json: JsonOption = F
 
             began = time.monotonic()
             try:
-                stats = await service.sync_once(target.host, target.port, target.public_key, progress=show)
+                if target.websocket:
+                    stream = await connect_websocket(target.url, signing_key=service.signing_key,
+                                                     server_public_key=target.public_key,
+                                                     network_key=service.network_key)
+                    stats = await service.replicate_stream(stream, live=False, progress=show)
+                else:
+                    stats = await service.sync_once(target.host, target.port, target.public_key, progress=show)
             except Exception as exc:
                 problem = (f"cannot reach {target.host}:{target.port}: {exc.strerror or exc}"
                            if isinstance(exc, OSError) else str(exc))
-                async with node.db.write() as conn:
-                    await record_failure(conn, peer_id, now_ms=node.clock(), error=problem,
-                                         next_attempt=node.clock())
+                if peer_id is not None:
+                    async with node.db.write() as conn:
+                        await record_failure(conn, peer_id, now_ms=node.clock(), error=problem,
+                                             next_attempt=node.clock())
                 if isinstance(exc, OSError):
                     raise WeftError(problem) from None
                 raise
-        async with node.db.write() as conn:
-            await record_success(conn, peer_id, now_ms=node.clock(), key=target.key,
-                                 received=stats.stored, sent=stats.sent)
+        if peer_id is not None:
+            async with node.db.write() as conn:
+                await record_success(conn, peer_id, now_ms=node.clock(), key=target.key,
+                                     received=stats.stored, sent=stats.sent)
         return {"peer": str(target), "received": stats.received, "stored": stats.stored, "sent": stats.sent,
                 "bytes_in": stats.bytes_in, "bytes_out": stats.bytes_out,
                 "seconds": round(time.monotonic() - began, 3)}
@@ -103,6 +116,9 @@ def sync(address: AddressArgument, hops: HopsOption = 2, as_json: JsonOption = F
 @app.command("add")
 def add(address: AddressArgument, data: DataOption = None) -> None:
     """Remember a peer (its key is asked for and pinned now); weft serve connects to it."""
+    if address.strip().startswith("ws://"):
+        raise UsageError("weft serve dials peers' gossip ports: add HOST:PORT (use ws:// with weft sync)")
+
     async def work(node: Node) -> str:
         return str(await _pinned(node, address))
 

@@ -24,9 +24,11 @@ from weft.errors import UsageError
 
 if TYPE_CHECKING:
     import uvicorn
+    from starlette.routing import BaseRoute
 
     from weft.config import NodeConfig
     from weft.node import Node
+    from weft.sync.service import SyncService
 
 __all__ = ["serve"]
 
@@ -106,8 +108,11 @@ def _url(sock: socket.socket) -> str:
 async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket,
                  gossip_sock: socket.socket | None, name: str, hops: int, *, lan: bool) -> None:
 
+    from starlette.routing import WebSocketRoute
+
     from weft import custody
     from weft.node import Node
+    from weft.sync.websocket import GOSSIP_PATH, gossip_endpoint
 
     async with Node.open(config, clock=clock) as node:
         if not node.has_identity():
@@ -115,15 +120,20 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
             echo(f"created the operator identity {did} ({name}) in {config.data_dir}")
         did = node.local().did
         gossip_info = None
+        routes: list[BaseRoute] = []
         async with contextlib.AsyncExitStack() as gossiping:
             if gossip_sock is not None:
-                gossip_info = await _start_gossip(gossiping, node, gossip_sock, sock, hops, lan=lan)
-            await _serve_http(node, sock, did, gossip_info)
+                gossip_info, service = await _start_gossip(gossiping, node, gossip_sock, sock, hops, lan=lan)
+                # The same replication through a WebSocket on the HTTP port, for peers behind
+                # proxies that pass web traffic only.
+                routes.append(WebSocketRoute(GOSSIP_PATH, gossip_endpoint(
+                    service.serve_stream, signing_key=node.transport_key(), network_key=service.network_key)))
+            await _serve_http(node, sock, did, gossip_info, routes)
     echo("stopped")
 
 
 async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_sock: socket.socket,
-                        http_sock: socket.socket, hops: int, *, lan: bool) -> dict[str, Any]:
+                        http_sock: socket.socket, hops: int, *, lan: bool) -> tuple[dict[str, Any], SyncService]:
     """The listener, the scheduler that dials known peers, and (unless --no-lan) LAN discovery;
     stopped in the reverse order when serving ends."""
     from weft.sync.discovery import LanDiscovery
@@ -160,15 +170,16 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
             log.warning("LAN discovery is off: %s", exc)
         else:
             stack.push_async_callback(discovery.stop)
-    return info
+    return info, service
 
 
-async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: dict[str, Any] | None) -> None:
+async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: dict[str, Any] | None,
+                      routes: list[BaseRoute]) -> None:
     import uvicorn
 
     from weft.api import create_app
 
-    settings = uvicorn.Config(create_app(node, gossip=gossip_info), log_level="info", lifespan="off",
+    settings = uvicorn.Config(create_app(node, gossip=gossip_info, extra_routes=routes), log_level="info", lifespan="off",
                               server_header=False)
 
     def started() -> None:

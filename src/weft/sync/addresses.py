@@ -1,4 +1,5 @@
-"""Where a peer is: ``HOST:PORT`` of its web face, or ``HOST:PORT~did:key:...`` of its gossip port.
+"""Where a peer is: ``HOST:PORT`` of its web face, ``HOST:PORT~did:key:...`` of its gossip port,
+or ``ws://HOST:PORT`` to reach it through a WebSocket on its web face.
 
 People share the URL ``weft serve`` prints, so ``HOST:PORT`` means the peer's HTTP port:
 ``GET /api/node`` there names its transport key and gossip port, and the key is pinned
@@ -27,6 +28,12 @@ class GossipAddress:
     host: str
     port: int
     key: str   # the peer's transport key, did:key
+    websocket: bool = False   # port is the web face's, and the handshake runs in a WebSocket
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}/api/gossip"
 
     @property
     def public_key(self) -> bytes:
@@ -34,7 +41,7 @@ class GossipAddress:
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}~{self.key}"
+        return f"{'ws://' if self.websocket else ''}{host}:{self.port}~{self.key}"
 
 
 def parse_address(text: str) -> tuple[str, int, str | None]:
@@ -54,10 +61,15 @@ def parse_address(text: str) -> tuple[str, int, str | None]:
 
 
 async def resolve_address(text: str, *, timeout: float = 10.0) -> GossipAddress:
-    """The gossip address ``text`` names, asking the peer's web face when no key is given."""
-    host, port, key = parse_address(text)
+    """The gossip address ``text`` names, asking the peer's web face when no key is given.
+
+    ``ws://HOST:PORT`` (the web face's port) means: replicate through a WebSocket there,
+    for peers that only web traffic reaches.
+    """
+    websocket = text.strip().startswith("ws://")
+    host, port, key = parse_address(text.strip().removeprefix("ws://").rstrip("/"))
     if key is not None:
-        return GossipAddress(host, port, key)
+        return GossipAddress(host, port, key, websocket)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/api/node"
     try:
@@ -73,4 +85,4 @@ async def resolve_address(text: str, *, timeout: float = 10.0) -> GossipAddress:
     except (ValueError, KeyError, TypeError, KeyFormatError) as exc:
         raise WeftError(f"{url} did not name a gossip port and key ({exc}); is it a weft node "
                         "serving with gossip on?") from None
-    return GossipAddress(host, gossip_port, key)
+    return GossipAddress(host, port, key, True) if websocket else GossipAddress(host, gossip_port, key)

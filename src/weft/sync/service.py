@@ -72,6 +72,11 @@ class SyncService:
         """Connect and replicate; ``live`` stays connected, streaming new entries both ways."""
         stream = await connect(host, port, signing_key=self.signing_key, server_public_key=server_key,
                                network_key=self.network_key)
+        return await self.replicate_stream(stream, live=live, progress=progress)
+
+    async def replicate_stream(self, stream: SecureStream, *, live: bool,
+                               progress: Callable[[SessionStats], None] | None = None) -> SessionStats:
+        """Replicate over a stream this node opened by any carrier (TCP, or a WebSocket)."""
         async with RpcConnection(stream, self._on_request) as connection:
             rpc = await connection.open(REPLICATE, RequestType.DUPLEX)
             return await self._run(rpc, live=live, progress=progress)
