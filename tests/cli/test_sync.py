@@ -84,3 +84,25 @@ def test_sync_through_a_websocket_on_the_web_port(tmp_path: Path) -> None:
         assert isinstance(feed, list) and [item["id"] for item in feed] == [post]
     finally:
         stop(process, signal.SIGTERM)
+
+
+def test_two_devices_of_one_identity_sync_and_show_as_one_author(tmp_path: Path) -> None:
+    phone, laptop, friend = tmp_path / "phone", tmp_path / "laptop", tmp_path / "friend"
+    me = out(weft("init", "--name", "Dana", data=phone))
+    weft("device", "add", "laptop", "--out", str(tmp_path / "laptop.pack"), data=phone)
+    weft("device", "join", str(tmp_path / "laptop.pack"), data=laptop)
+    out(weft("init", "--name", "Eli", data=friend))
+    weft("follow", me, data=friend)
+    from_phone = out(weft("post", "written on the phone", data=phone))
+    from_laptop = out(weft("post", "written on the laptop", data=laptop))
+    process, url, _ = serve(phone)
+    try:
+        address = url.removeprefix("http://").rstrip("/")
+        weft("sync", address, data=laptop)   # the laptop and the phone exchange both logs
+        weft("sync", address, data=friend)   # the friend gets both from the phone
+    finally:
+        stop(process, signal.SIGTERM)
+    for data in (phone, laptop, friend):
+        feed = weft("feed", "--json", data=data).json()
+        assert isinstance(feed, list)
+        assert {(item["id"], item["author"]) for item in feed} == {(from_phone, me), (from_laptop, me)}
