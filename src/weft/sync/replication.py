@@ -77,7 +77,10 @@ class SessionLimits:
     """What one peer may make a session hold (the muxrpc frame and open requests are RpcLimits)."""
 
     bytes_per_log: int = 256 * 1024 * 1024   # what one peer may send of one device log per session
-    window: int = 2                          # ingest calls in flight
+    # Ingest calls in flight. A batch is ~100 entries; ingest groups the calls waiting for it
+    # into one transaction, so a deep window makes transactions of ~2,000 entries instead of
+    # ~200 (3.7k -> 8.8k entries/s in bench_sync), for at most 32 x 64 KiB held.
+    window: int = 32
     max_logs: int = 100_000                  # logs a peer's clock may name
 
 
