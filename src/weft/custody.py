@@ -179,6 +179,16 @@ async def rotate(node: Node) -> str:
     return new.did
 
 
+async def set_home(node: Node, address: str | None) -> IdentityState:
+    """Name (or, with None, stop naming) this identity's home node in its identity log, as a
+    gossip address with its key, so that followers' nodes can find it."""
+    state = await node.state()
+    services = {k: v for k, v in state.services.items() if k != "weft"}
+    if address is not None:
+        services["weft"] = address
+    return await _amend(node, _rotation_key(node, state), state, services=services)
+
+
 def export_recovery(node: Node, path: Path, *, forget: bool) -> str:
     if not node.keys.has("recovery"):
         raise UsageError("this directory no longer holds the recovery key (it was exported and forgotten)")

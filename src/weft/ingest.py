@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.core.entry import (
@@ -47,13 +47,15 @@ from weft.store import entries as entry_store
 from weft.store import identities as identity_store
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
-from weft.store.schema import BLOCK, edits, entries, identities, relations
+from weft.store.schema import BLOCK, edits, entries, identities, identity_ops, relations
 from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
 __all__ = ["Changes", "Committed", "IdentityOutcome", "Ingest", "Offer", "Outcome"]
 
 log = logging.getLogger("weft.ingest")
+
+OTHERS_POLL_S = 0.25  # how soon a watcher hears of commits made by other processes
 
 Clock = Callable[[], int]
 
@@ -135,6 +137,7 @@ class Ingest:
         self._writer: asyncio.Task[None] | None = None
         self._last_handed: asyncio.Future[None] | None = None  # see entries()
         self._watchers: set[Changes] = set()
+        self._others: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Ingest:
         self._writer = asyncio.create_task(self._write_loop(), name="weft-ingest-writer")
@@ -144,6 +147,11 @@ class Ingest:
         await self.close()
 
     async def close(self) -> None:
+        if self._others is not None:
+            self._others.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._others
+            self._others = None
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -225,10 +233,39 @@ class Ingest:
     # -- telling others what was committed -----------------------------------
 
     def changes(self) -> Changes:
-        """A feed of what is committed from now on (for live replication and streaming)."""
+        """A feed of what is committed from now on (for live replication and streaming).
+
+        Commits of this process come with what they added. Other processes write to the same
+        database too (a CLI command beside ``weft serve``, several workers on PostgreSQL):
+        while anyone watches, the database's high-water marks are read every
+        ``OTHERS_POLL_S`` and a change is announced as an empty notice, which tells a
+        watcher to look for itself. Two index lookups, four times a second.
+        """
         watcher = Changes(self._watchers)
         self._watchers.add(watcher)
+        if self._others is None or self._others.done():
+            self._others = asyncio.create_task(self._watch_other_writers(), name="weft-ingest-others")
         return watcher
+
+    async def _watch_other_writers(self) -> None:
+        last = await self._high_water()
+        while self._watchers:
+            await asyncio.sleep(OTHERS_POLL_S)
+            try:
+                now = await self._high_water()
+            except Exception:  # a database hiccup must not end live replication
+                log.warning("cannot read the database's high-water marks; trying again", exc_info=True)
+                continue
+            if now != last:
+                last = now
+                for watcher in list(self._watchers):
+                    watcher.add(Committed({}, frozenset()))
+
+    async def _high_water(self) -> tuple[int | None, int | None]:
+        async with self.db.read() as conn:
+            entries_top = (await conn.execute(select(func.max(entries.c.id)))).scalar()
+            ops_top = (await conn.execute(select(func.max(identity_ops.c.id)))).scalar()
+        return entries_top, ops_top
 
     def _announce(self, jobs: list[_Job], results: list[Any]) -> None:
         if not self._watchers:

@@ -106,3 +106,34 @@ def test_two_devices_of_one_identity_sync_and_show_as_one_author(tmp_path: Path)
         feed = weft("feed", "--json", data=data).json()
         assert isinstance(feed, list)
         assert {(item["id"], item["author"]) for item in feed} == {(from_phone, me), (from_laptop, me)}
+
+
+def test_a_home_node_named_in_an_identity_log_is_dialled_by_followers(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    alice = out(weft("init", "--name", "Alice", data=a))
+    out(weft("init", "--name", "Bob", data=b))
+    home, url, _ = serve(a)
+    try:
+        weft("peers", "home", url.removeprefix("http://").rstrip("/"), data=a)
+        # Bob learns Alice's identity log (with its home node) from an archive, and follows her;
+        # nobody adds a peer and there is no LAN: his node dials her home node by itself.
+        weft("export", str(tmp_path / "alice.weft"), data=a)
+        weft("import", str(tmp_path / "alice.weft"), data=b)
+        weft("follow", alice, data=b)
+        follower, _, _ = serve(b)
+        try:
+            post = out(weft("post", "from my home node", data=a))
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                feed = weft("feed", "--json", data=b).json()
+                if isinstance(feed, list) and post in [item["id"] for item in feed]:
+                    break
+                time.sleep(0.3)
+            else:
+                pytest.fail(f"the post did not arrive: {weft('peers', 'list', data=b).out}")
+            [peer] = weft("peers", "list", "--json", data=b).json()  # type: ignore[misc]
+            assert peer["source"] == "home"
+        finally:
+            stop(follower, signal.SIGTERM)
+    finally:
+        stop(home, signal.SIGTERM)

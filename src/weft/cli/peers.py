@@ -125,6 +125,32 @@ def add(address: AddressArgument, data: DataOption = None) -> None:
     echo(with_node(data, work, needs_identity=False))
 
 
+@app.command("home")
+def home(address: Annotated[str | None, typer.Argument(
+             metavar="[ADDRESS]", help="Your home node: HOST:PORT (as its weft serve prints it) or "
+                                       "HOST:PORT~did:key:...; leave out with --clear.")] = None,
+         clear: Annotated[bool, typer.Option("--clear", help="Stop naming a home node.")] = False,
+         data: DataOption = None) -> None:
+    """Name your home node in your identity log: nodes that follow you will dial it to find your posts."""
+    from weft import custody
+    from weft.sync.addresses import resolve_address
+
+    if (address is None) != clear:
+        raise UsageError("give ADDRESS, or --clear to stop naming a home node")
+
+    async def work(node: Node) -> str:
+        if address is None:
+            await custody.set_home(node, None)
+            return "your identity log names no home node now"
+        target = await resolve_address(address)
+        if target.websocket:
+            raise UsageError("a home node is named by its gossip address: HOST:PORT, not ws://")
+        await custody.set_home(node, str(target))
+        return f"your identity log names {target} as your home node"
+
+    echo(with_node(data, work))
+
+
 @app.command("list")
 def list_(as_json: JsonOption = False, data: DataOption = None) -> None:
     """The peers this node knows: state, last sync, entries exchanged, last error."""

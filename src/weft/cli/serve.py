@@ -28,11 +28,13 @@ if TYPE_CHECKING:
 
     from weft.config import NodeConfig
     from weft.node import Node
+    from weft.sync.scheduler import PeerScheduler
     from weft.sync.service import SyncService
 
 __all__ = ["serve"]
 
 PURGE_EVERY_S: Final = 30.0
+HOME_NODES_EVERY_S: Final = 60.0
 DEFAULT_GOSSIP_PORT: Final = 8008  # Scuttlebutt's, as weft speaks its transport
 log = logging.getLogger("weft.serve")
 
@@ -158,6 +160,14 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
     await scheduler.start()
     stack.push_async_callback(scheduler.stop)
     info = {"key": node.transport_key().did, "port": gossip_sock.getsockname()[1]}
+    homes = asyncio.create_task(_learn_home_nodes_forever(node, scheduler, hops, info["key"]))
+
+    async def stop_homes() -> None:
+        homes.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await homes
+
+    stack.push_async_callback(stop_homes)
     if lan:
         host = gossip_sock.getsockname()[0]
         discovery = LanDiscovery(node.db, node.clock, key=info["key"], gossip_port=info["port"],
@@ -195,6 +205,19 @@ async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: di
         purging.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purging
+
+
+async def _learn_home_nodes_forever(node: Node, scheduler: PeerScheduler, hops: int, own_key: str) -> None:
+    """Home nodes named in the identity logs of whom we follow become peers to dial."""
+    from weft.sync.homes import learn_home_nodes
+
+    while True:
+        try:
+            if await learn_home_nodes(node.db, node.clock, hops=hops, own_key=own_key):
+                scheduler.wake()
+        except Exception:
+            log.exception("reading home nodes from identity logs failed; trying again later")
+        await asyncio.sleep(HOME_NODES_EVERY_S)
 
 
 async def _purge(node: Node) -> None:
