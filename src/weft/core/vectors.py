@@ -16,6 +16,7 @@ code checks its rules in a different order or not at all.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -554,17 +555,25 @@ def render(vectors: dict[str, Any]) -> dict[str, bytes]:
             for name, section in vectors.items()}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m weft.core.vectors OUTDIR``: write the vectors files into OUTDIR."""
+def vectors_cli(argv: list[str] | None, prog: str, files: Callable[[], dict[str, bytes]]) -> int:
+    """``python -m PROG OUTDIR``: write the files ``files()`` renders into OUTDIR.
+
+    Shared by every module that generates protocol vectors (core, transport, rpc).
+    """
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m weft.core.vectors OUTDIR", file=sys.stderr)
+        print(f"usage: python -m {prog} OUTDIR", file=sys.stderr)
         return 2
     outdir = Path(args[0])
     outdir.mkdir(parents=True, exist_ok=True)
-    for name, data in render(build_vectors()).items():
+    for name, data in files().items():
         (outdir / name).write_bytes(data)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m weft.core.vectors OUTDIR``: write the vectors files into OUTDIR."""
+    return vectors_cli(argv, "weft.core.vectors", lambda: render(build_vectors()))
 
 
 if __name__ == "__main__":

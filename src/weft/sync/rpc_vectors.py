@@ -13,11 +13,11 @@ and ``exchanges`` (two sessions calling each other, recorded by ``rpc_exchanges`
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
+from weft.core.vectors import vectors_cli
 from weft.errors import RpcRemoteProtocolError
 from weft.sync.muxrpc import DEFAULT_MAX_OPEN_INCOMING, RpcLimits, RpcSession
 from weft.sync.muxrpc_events import RequestType
@@ -177,15 +177,7 @@ def render(vectors: dict[str, Any]) -> dict[str, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m weft.sync.rpc_vectors OUTDIR``: write rpc.json into OUTDIR."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m weft.sync.rpc_vectors OUTDIR", file=sys.stderr)
-        return 2
-    outdir = Path(args[0])
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, data in render(build_vectors()).items():
-        (outdir / name).write_bytes(data)
-    return 0
+    return vectors_cli(argv, "weft.sync.rpc_vectors", lambda: render(build_vectors()))
 
 
 if __name__ == "__main__":

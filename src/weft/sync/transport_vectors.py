@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sys
-from pathlib import Path
 from typing import Any, Final
 
 import nacl.bindings as sodium
 import orjson
 
 from weft.core.keys import SigningKey
+from weft.core.vectors import vectors_cli
 from weft.sync.boxstream import MAX_BODY_BYTES, BoxStreamEncoder
 from weft.sync.shs import (
     NETWORK_KEY_LABEL,
@@ -283,15 +283,7 @@ def render(vectors: dict[str, Any]) -> dict[str, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m weft.sync.transport_vectors OUTDIR``: write transport.json into OUTDIR."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m weft.sync.transport_vectors OUTDIR", file=sys.stderr)
-        return 2
-    outdir = Path(args[0])
-    outdir.mkdir(parents=True, exist_ok=True)
-    for name, data in render(build_vectors()).items():
-        (outdir / name).write_bytes(data)
-    return 0
+    return vectors_cli(argv, "weft.sync.transport_vectors", lambda: render(build_vectors()))
 
 
 if __name__ == "__main__":
