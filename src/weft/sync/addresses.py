@@ -9,6 +9,7 @@ the gossip address with it, and no HTTP is involved.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from weft.errors import KeyFormatError, UsageError, WeftError
 
 __all__ = ["GossipAddress", "parse_address", "resolve_address"]
 
+MAX_NODE_INFO_BYTES = 64 * 1024
 _ADDRESS = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[A-Za-z0-9.\-]+)):(?P<port>\d{1,5})"
                       r"(?:~(?P<key>did:key:z[1-9A-HJ-NP-Za-km-z]+))?$")
 
@@ -73,10 +75,15 @@ async def resolve_address(text: str, *, timeout: float = 10.0) -> GossipAddress:
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/api/node"
     try:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-            response = await client.get(url)
-        response.raise_for_status()
-        info = response.json()
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
+                client.stream("GET", url) as response:
+            response.raise_for_status()
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_NODE_INFO_BYTES:  # a node's card is a few hundred bytes
+                    raise ValueError(f"the answer is larger than {MAX_NODE_INFO_BYTES} bytes")
+        info = json.loads(body)
         gossip = info["gossip"]
         key, gossip_port = str(gossip["key"]), int(gossip["port"])
         public_key_from_did_key(key)
