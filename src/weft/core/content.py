@@ -14,6 +14,7 @@ from weft.core.ids import is_did_weft, is_entry_id
 from weft.errors import EncodingError
 
 __all__ = [
+    "FOLLOW_ANSWER_TYPES",
     "MAX_CONTENT_BYTES",
     "MAX_TEXT_CHARS",
     "VISIBILITIES",
@@ -38,6 +39,11 @@ RELATION_TYPES: Final[dict[str, tuple[str, bool]]] = {
     "unmute": ("mute", False),
 }
 TARGET_ENTRY_TYPES: Final = ("delete", "like", "boost")
+# A locked identity's answer to a follow: type -> whether the follow is granted.
+FOLLOW_ANSWER_TYPES: Final[dict[str, bool]] = {"follow_accept": True, "follow_reject": False}
+MAX_ATTACHMENTS: Final = 16
+MAX_ALT_CHARS: Final = 1500
+_HEX = frozenset("0123456789abcdef")
 
 
 class ContentError(EncodingError):
@@ -81,6 +87,39 @@ def _str_list(obj: dict[str, Any], key: str, check: Any = None) -> None:
             raise ContentError(f"{obj.get('type')}: {key!r} holds an invalid item")
 
 
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+_ATTACHMENT_KEYS: Final = {"blob", "mime", "alt", "width", "height", "blurhash", "thumb"}
+
+
+def _attachments(obj: dict[str, Any]) -> None:
+    """Each attachment is a blob reference: a string, or an object that describes the blob
+    (sha256 hex ``blob``, ``mime``, ``alt`` text, pixel ``width``/``height``, ``blurhash``,
+    ``thumb`` blob), so that alt text travels, signed, with the post."""
+    if "attachments" not in obj:
+        return
+    value = obj["attachments"]
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise ContentError(f"post: 'attachments' must be a list of at most {MAX_ATTACHMENTS}")
+    for item in value:
+        if isinstance(item, str):
+            if len(item) > 200:
+                raise ContentError("post: 'attachments' holds an invalid item")
+            continue
+        if not isinstance(item, dict) or not _is_digest(item.get("blob")) or set(item) - _ATTACHMENT_KEYS:
+            raise ContentError("post: an attachment is a blob id or an object with a sha256 'blob'")
+        if "thumb" in item and not _is_digest(item["thumb"]):
+            raise ContentError("post: an attachment's 'thumb' must be a sha256 hex digest")
+        for key, limit in (("mime", 100), ("alt", MAX_ALT_CHARS), ("blurhash", 100)):
+            if key in item and (not isinstance(item[key], str) or len(item[key]) > limit):
+                raise ContentError(f"post: an attachment's {key!r} must be a string of at most {limit}")
+        for key in ("width", "height"):
+            if key in item and (type(item[key]) is not int or not 0 < item[key] <= 100_000):
+                raise ContentError(f"post: an attachment's {key!r} must be a positive integer")
+
+
 def _allowed(obj: dict[str, Any], keys: set[str]) -> None:
     extra = set(obj) - keys - {"type"}
     if extra:
@@ -97,7 +136,7 @@ def _validate_post(obj: dict[str, Any]) -> None:
         raise ContentError("post: 'root' without 'reply_to'")
     _str_list(obj, "mentions", is_did_weft)
     _str_list(obj, "tags")
-    _str_list(obj, "attachments")
+    _attachments(obj)
     if "visibility" in obj and obj["visibility"] not in VISIBILITIES:
         raise ContentError(f"post: visibility must be one of {', '.join(VISIBILITIES)}")
     _text(obj, "summary", required=False, limit=500)
@@ -152,6 +191,7 @@ _VALIDATORS: Final = {
     "boost": _validate_target_entry,
     "profile": _validate_profile,
     **{name: _validate_relation for name in RELATION_TYPES},
+    **{name: _validate_relation for name in FOLLOW_ANSWER_TYPES},
 }
 
 KNOWN_TYPES: Final = frozenset(_VALIDATORS)

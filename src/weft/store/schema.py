@@ -163,6 +163,8 @@ profiles = Table(
     Column("identity", BigInteger, primary_key=True, autoincrement=False),
     Column("entry", BigInteger, nullable=False),
     Column("ts", BigInteger, nullable=False),
+    # The newest profile's "locked": follows then wait for a follow_accept (migration 0004).
+    Column("locked", Boolean, nullable=False, server_default=text("false")),
 )
 
 # Targets of delete entries, kept so that a target arriving after its delete
@@ -196,4 +198,190 @@ peers = Table(
     Column("entries_received", BigInteger, nullable=False, server_default=text("0")),
     Column("entries_sent", BigInteger, nullable=False, server_default=text("0")),
     UniqueConstraint("host", "port", name="uq_peers_address"),
+)
+
+# -- hosted accounts and what the server face keeps (migration 0004) --------------------
+
+# Node-wide settings an admin changes at run time (registration mode, the server's title).
+node_settings = Table(
+    "node_settings",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", LargeBinary, nullable=False),     # JSON
+)
+
+# A person signed up with a password. Their identity is a self-certifying DID like any
+# other; the node holds its web-device key and a low-ranked rotation key, sealed with the
+# node secret, and the recovery key until the person says they have kept it.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("identity", BigInteger, nullable=False, unique=True),
+    Column("username", Text, nullable=False),
+    Column("username_key", Text, nullable=False, unique=True),   # lowercased: one Alice per node
+    Column("password_hash", Text, nullable=False),               # argon2id, encoded with its parameters
+    Column("email", Text, nullable=True),
+    Column("role", Text, nullable=False, server_default=text("'user'")),      # user | admin
+    Column("state", Text, nullable=False, server_default=text("'active'")),   # active | pending | disabled
+    Column("created_at", BigInteger, nullable=False),
+    Column("device_key", LargeBinary, nullable=False),
+    Column("rotation_key", LargeBinary, nullable=False),
+    Column("recovery_key", LargeBinary, nullable=True),
+    Column("settings", LargeBinary, nullable=False),             # JSON: default visibility, locale, …
+    Column("reason", Text, nullable=True),                       # why they want in, when approval is on
+    Index("ix_accounts_email", "email"),
+)
+
+# Only hashes of bearer secrets are stored (sessions, reset links, OAuth codes and tokens):
+# a copy of the database lets no one in.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("token_hash", LargeBinary, nullable=False, unique=True),
+    Column("account", BigInteger, nullable=False),
+    Column("csrf", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("user_agent", Text, nullable=True),
+    Index("ix_web_sessions_account", "account"),
+)
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("token_hash", LargeBinary, primary_key=True),
+    Column("account", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+)
+
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("client_id", Text, nullable=False, unique=True),
+    Column("secret_hash", LargeBinary, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("website", Text, nullable=True),
+    Column("redirect_uris", Text, nullable=False),     # newline-separated
+    Column("scopes", Text, nullable=False),            # space-separated
+    Column("created_at", BigInteger, nullable=False),
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", LargeBinary, primary_key=True),
+    Column("app", BigInteger, nullable=False),
+    Column("account", BigInteger, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("challenge", Text, nullable=True),          # PKCE
+    Column("challenge_method", Text, nullable=True),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("token_hash", LargeBinary, nullable=False, unique=True),
+    Column("app", BigInteger, nullable=True),
+    Column("account", BigInteger, nullable=True),      # NULL: an app's own client-credentials token
+    Column("scopes", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_used", BigInteger, nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_oauth_tokens_account", "account"),
+)
+
+# Private to one account, so never entries: bookmarks, read markers, uploaded media.
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("account", BigInteger, primary_key=True, autoincrement=False),
+    Column("post", BigInteger, primary_key=True, autoincrement=False),   # posts.entry
+    Column("ts", BigInteger, nullable=False),
+    Index("ix_bookmarks_account_ts", "account", "ts"),
+)
+
+markers = Table(
+    "markers",
+    metadata,
+    Column("account", BigInteger, primary_key=True, autoincrement=False),
+    Column("timeline", Text, primary_key=True),        # home | notifications
+    Column("last_read_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("account", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),             # processing | ready | failed
+    Column("blob", Text, nullable=True),               # sha256 hex of the processed file
+    Column("thumb", Text, nullable=True),
+    Column("mime", Text, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("meta", LargeBinary, nullable=True),        # JSON, Mastodon's meta shape
+    Column("blurhash", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("post", BigInteger, nullable=True),         # posts.entry, once attached
+    Index("ix_media_blob", "blob"),
+)
+
+# Folded from entries like the other views (store/social.py).
+post_tags = Table(
+    "post_tags",
+    metadata,
+    Column("tag", Text, primary_key=True),
+    Column("post", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", BigInteger, nullable=False),
+    Index("ix_post_tags_tag_ts", "tag", "ts"),
+    Index("ix_post_tags_ts", "ts"),
+)
+
+post_mentions = Table(
+    "post_mentions",
+    metadata,
+    Column("identity", BigInteger, primary_key=True, autoincrement=False),
+    Column("post", BigInteger, primary_key=True, autoincrement=False),
+    Index("ix_post_mentions_post", "post"),
+)
+
+# A locked identity's answer to a follow (follow_accept / follow_reject entries).
+follow_grants = Table(
+    "follow_grants",
+    metadata,
+    Column("source", BigInteger, primary_key=True, autoincrement=False),   # the one followed
+    Column("target", BigInteger, primary_key=True, autoincrement=False),   # the follower
+    Column("active", Boolean, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("entry", BigInteger, nullable=False),
+)
+
+MENTION, REPLY, FAVOURITE, REBLOG, FOLLOWED, FOLLOW_REQUEST = 1, 2, 3, 4, 5, 6
+NOTIFICATION_KINDS = {MENTION: "mention", REPLY: "reply", FAVOURITE: "favourite", REBLOG: "reblog",
+                      FOLLOWED: "follow", FOLLOW_REQUEST: "follow_request"}
+
+# For local identities only, written by the fold when the entry that causes one arrives.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("identity", BigInteger, nullable=False),    # who is notified
+    Column("kind", SmallInteger, nullable=False),
+    Column("actor", BigInteger, nullable=False),       # who did it
+    Column("entry", BigInteger, nullable=False),       # the entry that caused it
+    Column("post", BigInteger, nullable=True),         # the post it is about (posts.entry)
+    Column("ts", BigInteger, nullable=False),
+    UniqueConstraint("identity", "kind", "entry", name="uq_notifications_once"),
+    Index("ix_notifications_identity", "identity", "id"),
 )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from weft.core.content import RELATION_TYPES
+from weft.core.content import FOLLOW_ANSWER_TYPES, RELATION_TYPES
 from weft.core.entry import Entry
 from weft.core.ids import parse_entry_id
 from weft.store.entries import drop_content, entries_by_ids
@@ -32,11 +32,13 @@ from weft.store.schema import (
     devices,
     edits,
     entries,
+    follow_grants,
     posts,
     profiles,
     reactions,
     relations,
 )
+from weft.store.social import fold_social, forget_posts
 from weft.store.sql import execute_rows, insert_ignoring, select_in, upsert
 
 __all__ = [
@@ -121,6 +123,7 @@ async def apply_delete(conn: AsyncConnection, target_row: int, target_id: bytes)
             edits.c.target == target_id, edits.c.author == post.author))).all()
         await drop_content(conn, [row for (row,) in edit_rows])
     await conn.execute(delete(reactions).where(reactions.c.entry == target_row))
+    await forget_posts(conn, [target_row])   # a deleted like or follow notifies no more either
     edit = (await conn.execute(select(edits.c.target).where(edits.c.entry == target_row))).first()
     if edit is not None:
         await conn.execute(delete(edits).where(edits.c.entry == target_row))
@@ -304,8 +307,11 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
     edits_and_deletes: list[Folding] = []
     relation_items: list[Folding] = []
     profile_rows: list[dict[str, Any]] = []
+    social: list[Folding] = []   # likes, boosts, follows and follow answers: notifications, grants
     for item in items:
         kind = item.content["type"]
+        if kind in ("like", "boost", "follow") or kind in FOLLOW_ANSWER_TYPES:
+            social.append(item)
         if kind in ("like", "boost"):
             likes.append((item.row_id, parse_entry_id(item.content["target"]), LIKE if kind == "like" else BOOST,
                           item.author_id, item.entry.ts))
@@ -314,18 +320,22 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
         elif kind in RELATION_TYPES:
             relation_items.append(item)
         elif kind == "profile":
-            profile_rows.append({"identity": item.author_id, "entry": item.row_id, "ts": item.entry.ts})
+            profile_rows.append({"identity": item.author_id, "entry": item.row_id, "ts": item.entry.ts,
+                                 "locked": item.content.get("locked") is True})
     # The three groups touch different tables and rows, so their order does not matter.
     if edits_and_deletes:
         outcome.content_removed |= await _fold_edits_and_deletes(conn, edits_and_deletes)
     if relation_items:
         await _fold_relations(conn, relation_items, local_ids, outcome)
     if profile_rows:
-        await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts"], newer_than="ts"), profile_rows)
+        await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts", "locked"], newer_than="ts"),
+                           profile_rows)
     if likes:
         await execute_rows(conn, "fold_reactions",
                            lambda: insert_ignoring(conn, reactions, "target", "kind", "author"),
                            _REACTION_COLUMNS, likes)
+    if new_posts or social:
+        await fold_social(conn, new_posts, social, local_ids)
     return outcome
 
 
@@ -341,7 +351,8 @@ async def purge_entries(conn: AsyncConnection, row_ids: Sequence[int]) -> None:
         chunk = wanted[start:start + 500]
         rows = await conn.execute(select(edits.c.target).where(edits.c.entry.in_(chunk)))
         edited.update(target for (target,) in rows.all())
-        for table in (posts, edits, reactions, relations, profiles, deletions):
+        await forget_posts(conn, chunk)
+        for table in (posts, edits, reactions, relations, profiles, deletions, follow_grants):
             await conn.execute(delete(table).where(table.c.entry.in_(chunk)))
         await conn.execute(delete(entries).where(entries.c.id.in_(chunk)))
     if edited:
