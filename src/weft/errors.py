@@ -12,6 +12,9 @@ faces (the CLI, the HTTP API) can turn any of them into a one-line message::
     ├── NotFound                an id, DID or device that this node does not hold
     ├── NoIdentity              the data directory has no identity yet
     ├── UsageError              a request that makes no sense (bad argument values)
+    │   └── Conflict            it clashes with what exists (a username taken)
+    ├── AuthError               no valid credentials: wrong password, unknown or expired token
+    ├── Forbidden               valid credentials that do not allow this (scope, role, state)
     ├── RpcProtocolError        muxrpc used against its rules (carries a reason code)
     │   ├── RpcRemoteProtocolError   the peer broke them, or a limit: disconnect, log the code
     │   └── RpcLocalProtocolError    this side tried what they forbid (a caller's bug)
@@ -75,6 +78,18 @@ class NoIdentity(WeftError):
 
 class UsageError(WeftError):
     """An argument that cannot be acted on."""
+
+
+class Conflict(UsageError):
+    """A request that clashes with what exists, such as a username already taken."""
+
+
+class AuthError(WeftError):
+    """No valid credentials: a wrong password, or a session or token unknown, expired or revoked."""
+
+
+class Forbidden(WeftError):
+    """Credentials that are valid but do not allow this: a missing scope, role or approval."""
 
 
 class RpcProtocolError(WeftError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
 import os
 import time
 from collections.abc import AsyncIterator, Callable
@@ -65,7 +66,7 @@ class Node:
         self.clock = clock
         self.random = random
         self.keys = Keyring(config.data_dir)
-        self._write_lock = asyncio.Lock()
+        self._device_locks: dict[str, asyncio.Lock] = {}
 
     @classmethod
     @asynccontextmanager
@@ -152,10 +153,19 @@ class Node:
     # -- writing entries -----------------------------------------------------
 
     @asynccontextmanager
-    async def _device_lock(self) -> AsyncIterator[None]:
-        """One writer per device log, across processes too: two writers would fork the log."""
-        async with self._write_lock:
-            path = self.config.data_dir / "device.lock"
+    async def _device_lock(self, device: str) -> AsyncIterator[None]:
+        """One writer per device log, across processes too: two writers would fork the log.
+
+        The directory's own device keeps its lock file at ``device.lock``; hosted accounts'
+        web devices have one each under ``locks/``, so that accounts post side by side.
+        """
+        lock = self._device_locks.setdefault(device, asyncio.Lock())
+        async with lock:
+            if self.has_identity() and device == self.local().device.did:
+                path = self.config.data_dir / "device.lock"
+            else:
+                path = self.config.data_dir / "locks" / f"{hashlib.sha256(device.encode()).hexdigest()[:32]}.lock"
+                path.parent.mkdir(exist_ok=True)
             with path.open("a") as handle:
                 await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
                 try:
@@ -163,11 +173,16 @@ class Node:
                 finally:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    async def publish(self, content: dict[str, Any], *, expires: int | None = None) -> Entry:
-        """Sign ``content`` as the next entry of this device's log and ingest it."""
-        me = self.local()
+    async def publish(self, content: dict[str, Any], *, expires: int | None = None,
+                      author: LocalIdentity | None = None) -> Entry:
+        """Sign ``content`` as the next entry of a device's log and ingest it.
+
+        The device is this directory's own unless ``author`` names another identity this
+        node writes for (a hosted account's web device).
+        """
+        me = author or self.local()
         data = encode_content(content)
-        async with self._device_lock():
+        async with self._device_lock(me.device.did):
             async with self.db.read() as conn:
                 head = (await device_heads(conn, [me.device.did])).get(me.device.did)
             now = self.clock()

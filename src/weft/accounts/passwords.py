@@ -1,0 +1,50 @@
+"""Password hashes: argon2id, with the argon2-cffi reference implementation's defaults
+(RFC 9106's second recommended profile: 64 MiB, 3 passes, 4 lanes).
+
+Hashing takes tens of milliseconds of CPU on purpose, so it runs in a thread (argon2-cffi
+releases the GIL) and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from weft.errors import UsageError
+
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "check_password_rules", "hash_password", "verify_password"]
+
+MIN_PASSWORD = 8
+# argon2 hashes any length, but a megabyte "password" per request is a cheap way to burn CPU.
+MAX_PASSWORD = 1024
+
+_HASHER = PasswordHasher()
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UsageError(f"the password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UsageError(f"the password must be at most {MAX_PASSWORD} characters")
+
+
+async def hash_password(password: str) -> str:
+    check_password_rules(password)
+    return await asyncio.to_thread(_HASHER.hash, password)
+
+
+async def verify_password(encoded: str, password: str) -> tuple[bool, str | None]:
+    """(matches, a new hash when the stored one's parameters are out of date)."""
+    if len(password) > MAX_PASSWORD:
+        return False, None
+
+    def check() -> tuple[bool, str | None]:
+        try:
+            _HASHER.verify(encoded, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False, None
+        return True, _HASHER.hash(password) if _HASHER.check_needs_rehash(encoded) else None
+
+    return await asyncio.to_thread(check)
