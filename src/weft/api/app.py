@@ -20,6 +20,7 @@ from weft.errors import WeftError
 
 if TYPE_CHECKING:
     from weft.node import Node
+    from weft.site import Site
 
 __all__ = ["create_app"]
 
@@ -49,13 +50,14 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
-               extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+               extra_routes: Sequence[BaseRoute] = (), site: Site | None = None) -> Starlette:
     """A read-only HTTP face for ``node``; the node must stay open while the app serves.
 
     ``gossip`` (``{"key": did:key, "port": N}``), when the node also gossips, is published
     at ``/api/node`` so that peers given this node's URL can find its gossip port.
     ``extra_routes`` are what the node assembly mounts from other faces (the gossip
-    WebSocket), so that this face need not know them.
+    WebSocket), so that this face need not know them. ``site``, when the node hosts
+    accounts, is kept at ``app.state.site`` for the faces that serve them.
     """
     app = Starlette(
         routes=[*native.ROUTES, *pages.ROUTES, *extra_routes],
@@ -64,4 +66,5 @@ def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
     )
     app.state.node = node
     app.state.gossip = gossip
+    app.state.site = site
     return app

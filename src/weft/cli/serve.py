@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from weft.config import NodeConfig
     from weft.node import Node
+    from weft.site import Site
     from weft.sync.scheduler import PeerScheduler
     from weft.sync.service import SyncService
 
@@ -53,11 +54,17 @@ def serve(
         "--hops", min=0, max=6, help="Replicate follows out to this many hops (follows of follows: 2).")] = 2,
     no_lan: Annotated[bool, typer.Option(
         "--no-lan", help="Do not advertise this node on the LAN or look for others there (mDNS).")] = False,
+    public_url: Annotated[str | None, typer.Option(
+        "--public-url", envvar="WEFT_PUBLIC_URL", metavar="URL",
+        help="The address people reach this server at (in links it mails, and in handles "
+             "user@host); default http://HOST:PORT as bound.")] = None,
     data: DataOption = None,
 ) -> None:
-    """Serve this node over HTTP (read-only JSON API and an HTML feed) and gossip with peers, until Ctrl-C.
+    """Serve this node over HTTP (JSON API, HTML feed, hosted accounts) and gossip with peers, until Ctrl-C.
 
     If the data directory holds no identity yet, it creates the operator's identity first.
+    People sign up at /auth/sign_up; mail (password-reset links) goes through the SMTP
+    server named by WEFT_SMTP_HOST, or into DATA/mail when none is set.
     The gossip listener takes peers' connections on --gossip-port (default 8008); other
     nodes find it, and this node's transport key, at /api/node.
     """
@@ -67,7 +74,8 @@ def serve(
     gossip = _bind(host, gossip_port) if gossip_port >= 0 else None
     _log_to_stderr()
     try:
-        asyncio.run(_serve(config, clock, sock, gossip, name, hops, lan=not no_lan))
+        asyncio.run(_serve(config, clock, sock, gossip, name, hops, lan=not no_lan,
+                           public_url=public_url or _url(sock).rstrip("/")))
     finally:
         sock.close()
         if gossip is not None:
@@ -108,15 +116,18 @@ def _url(sock: socket.socket) -> str:
 
 
 async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket,
-                 gossip_sock: socket.socket | None, name: str, hops: int, *, lan: bool) -> None:
+                 gossip_sock: socket.socket | None, name: str, hops: int, *, lan: bool,
+                 public_url: str) -> None:
 
     from starlette.routing import WebSocketRoute
 
-    from weft import custody
+    from weft import custody, web
     from weft.node import Node
+    from weft.site import Site
     from weft.sync.websocket import GOSSIP_PATH, gossip_endpoint
 
     async with Node.open(config, clock=clock) as node:
+        site = Site.for_node(node, public_url)
         if not node.has_identity():
             did = await custody.init_identity(node, name)
             echo(f"created the operator identity {did} ({name}) in {config.data_dir}")
@@ -130,7 +141,7 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
                 # proxies that pass web traffic only.
                 routes.append(WebSocketRoute(GOSSIP_PATH, gossip_endpoint(
                     service.serve_stream, signing_key=node.transport_key(), network_key=service.network_key)))
-            await _serve_http(node, sock, did, gossip_info, routes)
+            await _serve_http(node, sock, did, gossip_info, [*routes, *web.routes(site)], site)
     echo("stopped")
 
 
@@ -184,13 +195,13 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
 
 
 async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: dict[str, Any] | None,
-                      routes: list[BaseRoute]) -> None:
+                      routes: list[BaseRoute], site: Site) -> None:
     import uvicorn
 
     from weft.api import create_app
 
-    settings = uvicorn.Config(create_app(node, gossip=gossip_info, extra_routes=routes), log_level="info", lifespan="off",
-                              server_header=False)
+    app = create_app(node, gossip=gossip_info, extra_routes=routes, site=site)
+    settings = uvicorn.Config(app, log_level="info", lifespan="off", server_header=False)
 
     def started() -> None:
         echo(f"weft serving {did} at {_url(sock)}")
