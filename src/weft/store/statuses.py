@@ -1,0 +1,279 @@
+"""Posts as a viewer may see them: who can see what, timelines, pages by status id.
+
+Visibility (docs/decisions/0004-visibility.md): public and unlisted posts are shown to
+anyone; a followers-only post to its author, to the identities it mentions, and to those
+who follow its author (let in, if the author is locked); a direct post to its author and
+the identities it mentions. An author's block hides their posts from whom they block.
+Every read of posts for a viewer goes through ``visible_to``; nothing else selects posts
+for the server face.
+
+Status ids are what Mastodon clients sort by: ``ts * 65536 + (row % 65536)``, so they
+order like the timelines (by time) and stay numbers a client can compare.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import Select, and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from weft.core.ids import entry_id_text
+from weft.store.schema import (
+    BLOCK,
+    BOOST,
+    FOLLOW,
+    LIKE,
+    MUTE,
+    VISIBILITY_CODES,
+    bookmarks,
+    entries,
+    identities,
+    post_mentions,
+    post_tags,
+    posts,
+    profiles,
+    reactions,
+    relations,
+)
+from weft.store.social import follows_effectively
+
+__all__ = ["Page", "StatusRow", "status_id", "status_rows", "timeline", "visible_to"]
+
+PUBLIC, UNLISTED, FOLLOWERS, DIRECT = (VISIBILITY_CODES[name] for name in ("public", "unlisted", "followers", "direct"))
+_VISIBILITY_NAMES = {code: name for name, code in VISIBILITY_CODES.items()}
+FEED_WINDOW_MS = 60_000
+
+
+def status_id(ts: int, row: int) -> int:
+    return ts * 65536 + row % 65536
+
+
+@dataclass(frozen=True)
+class Page:
+    """Mastodon's paging: ``max_id`` (older than), ``since_id`` (newer than, newest first),
+    ``min_id`` (newer than, the ones just after it)."""
+
+    limit: int = 20
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """A post as stored, with its current text; None texts when deleted or expired."""
+
+    row: int
+    id: int                    # the status id
+    entry_id: str
+    author: int
+    author_did: str
+    ts: int
+    text: str | None
+    summary: str | None
+    sensitive: bool
+    visibility: str
+    reply_to: str | None       # the parent's entry id
+    root: str | None
+    edited_ts: int | None
+    expires: int | None
+    likes: int
+    boosts: int
+    replies: int
+    mentions: tuple[str, ...]
+    tags: tuple[str, ...]
+    attachments: tuple[dict[str, Any], ...]
+    lang: str | None
+
+
+def _alive(now_ms: int) -> ColumnElement[bool]:
+    return and_(posts.c.deleted.is_(False), or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
+
+
+def visible_to(viewer: int | None) -> ColumnElement[bool]:
+    """SQL: the current ``posts`` row may be shown to ``viewer`` (an identity row; None: anyone)."""
+    public = posts.c.visibility.in_((PUBLIC, UNLISTED))
+    if viewer is None:
+        return public
+    me = literal(viewer)
+    mentioned = exists().where(post_mentions.c.post == posts.c.entry, post_mentions.c.identity == me)
+    followers = and_(posts.c.visibility == FOLLOWERS, follows_effectively(me, posts.c.author))
+    blocked = exists().where(relations.c.source == posts.c.author, relations.c.target == me,
+                             relations.c.kind == BLOCK, relations.c.active.is_(True))
+    return or_(posts.c.author == me, and_(or_(public, followers, mentioned), not_(blocked)))
+
+
+def _hidden_authors(viewer: int) -> Select[Any]:
+    return select(relations.c.target).where(relations.c.source == viewer, relations.c.kind.in_((MUTE, BLOCK)),
+                                            relations.c.active.is_(True))
+
+
+TimelineKind = Literal["home", "public", "local", "tag", "account", "bookmarks", "favourites"]
+
+
+def _timeline_where(kind: TimelineKind, viewer: int | None, *, tag: str | None, account: int | None,
+                    now_ms: int) -> list[ColumnElement[bool]]:
+    where = [_alive(now_ms), visible_to(viewer)]
+    if kind == "home":
+        if viewer is None:
+            raise ValueError("the home timeline needs a viewer")
+        followed = select(relations.c.target).where(
+            relations.c.source == viewer, relations.c.kind == FOLLOW, relations.c.active.is_(True))
+        where.append(or_(posts.c.author == viewer, posts.c.author.in_(followed)))
+    elif kind in ("public", "local", "tag"):
+        where.append(posts.c.visibility == PUBLIC)
+        if kind == "local":
+            where.append(posts.c.author.in_(select(identities.c.id).where(identities.c.local.is_(True))))
+        if kind == "tag":
+            where.append(posts.c.entry.in_(select(post_tags.c.post).where(post_tags.c.tag == (tag or ""))))
+    elif kind == "account":
+        where.append(posts.c.author == account)
+    elif kind == "bookmarks":
+        where.append(posts.c.entry.in_(select(bookmarks.c.post).where(bookmarks.c.account == viewer)))
+    elif kind == "favourites":
+        liked = select(entries.c.id).join(reactions, reactions.c.target == entries.c.entry_id).where(
+            reactions.c.author == viewer, reactions.c.kind == LIKE)
+        where.append(posts.c.entry.in_(liked))
+    if viewer is not None and kind not in ("account", "bookmarks", "favourites"):
+        where.append(or_(posts.c.author == viewer, posts.c.author.not_in(_hidden_authors(viewer))))
+    return where
+
+
+async def _bound(conn: AsyncConnection, sid: int, upper: bool) -> ColumnElement[bool]:
+    """SQL: posts strictly older (``upper``) or newer than the status ``sid``."""
+    ts, low = divmod(sid, 65536)
+    row = (await conn.execute(select(posts.c.entry).where(posts.c.ts == ts, posts.c.entry % 65536 == low)
+                              .limit(1))).scalar()
+    entry = row if row is not None else low
+    if upper:
+        return or_(posts.c.ts < ts, and_(posts.c.ts == ts, posts.c.entry < entry))
+    return or_(posts.c.ts > ts, and_(posts.c.ts == ts, posts.c.entry > entry))
+
+
+async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *, now_ms: int,
+                   tag: str | None = None, account: int | None = None) -> list[int]:
+    """Post rows of a timeline page, newest first.
+
+    Without ``since_id``/``min_id``, it reads a widening window of time that ends at the
+    newest matching post (as the CLI feed does): a page of a home timeline of 500 follows
+    reads a few hundred index entries, however many posts they have.
+    """
+    where = _timeline_where(kind, viewer, tag=tag, account=account, now_ms=now_ms)
+    if page.max_id is not None:
+        where.append(await _bound(conn, page.max_id, upper=True))
+    limit = max(1, min(page.limit, 80))
+    if page.min_id is not None:
+        where.append(await _bound(conn, page.min_id, upper=False))
+        rows = (await conn.execute(select(posts.c.entry).where(*where)
+                                   .order_by(posts.c.ts, posts.c.entry).limit(limit))).all()
+        return [row for (row,) in reversed(rows)]
+    if page.since_id is not None:
+        where.append(await _bound(conn, page.since_id, upper=False))
+        rows = (await conn.execute(select(posts.c.entry).where(*where)
+                                   .order_by(posts.c.ts.desc(), posts.c.entry.desc()).limit(limit))).all()
+        return [row for (row,) in rows]
+    newest = (await conn.execute(select(func.max(posts.c.ts)).where(*where))).scalar()
+    if newest is None:
+        return []
+    window = FEED_WINDOW_MS
+    while True:
+        lower = newest - window
+        rows = (await conn.execute(select(posts.c.entry).where(*where, posts.c.ts > lower)
+                                   .order_by(posts.c.ts.desc(), posts.c.entry.desc()).limit(limit))).all()
+        if len(rows) == limit or lower < 0:
+            return [row for (row,) in rows]
+        window *= 16
+
+
+def _count(kind: int) -> Any:
+    return (select(func.count()).select_from(reactions)
+            .where(reactions.c.target == entries.c.entry_id, reactions.c.kind == kind).scalar_subquery())
+
+
+def _replies() -> Any:
+    child = posts.alias("child")
+    return (select(func.count()).select_from(child)
+            .where(child.c.reply_to == entries.c.entry_id, child.c.deleted.is_(False)).scalar_subquery())
+
+
+async def status_rows(conn: AsyncConnection, rows: list[int], *, now_ms: int) -> dict[int, StatusRow]:
+    """The posts ``rows`` (posts.entry) as StatusRows. Callers have checked visibility."""
+    if not rows:
+        return {}
+    text_entry = entries.alias("text_entry")
+    query = (
+        select(posts.c.entry.label("row"), posts.c.author, entries.c.entry_id, identities.c.did, posts.c.ts,
+               text_entry.c.content, posts.c.reply_to, posts.c.root, posts.c.visibility, posts.c.edited_ts,
+               posts.c.deleted, posts.c.expires, _count(LIKE).label("likes"), _count(BOOST).label("boosts"),
+               _replies().label("replies"),
+               case((posts.c.text_entry != posts.c.entry, entries.c.content)).label("original"))
+        .select_from(posts)
+        .join(entries, entries.c.id == posts.c.entry)
+        .join(text_entry, text_entry.c.id == posts.c.text_entry)
+        .join(identities, identities.c.id == posts.c.author)
+        .where(posts.c.entry.in_(rows)))
+    found: dict[int, StatusRow] = {}
+    for row in (await conn.execute(query)).all():
+        content = orjson.loads(row.content) if row.content else {}
+        gone = bool(row.deleted) or (row.expires is not None and row.expires <= now_ms) or not content
+        original = orjson.loads(row.original) if row.original else content
+        if gone:
+            content, original = {}, {}
+        found[row.row] = StatusRow(
+            row=row.row, id=status_id(row.ts, row.row), entry_id=entry_id_text(row.entry_id), author=row.author,
+            author_did=row.did, ts=row.ts, text=content.get("text") if not gone else None,
+            summary=content.get("summary"), sensitive=bool(content.get("sensitive", original.get("sensitive"))),
+            visibility=_VISIBILITY_NAMES.get(row.visibility, "public"),
+            reply_to=entry_id_text(row.reply_to) if row.reply_to else None,
+            root=entry_id_text(row.root) if row.root else None, edited_ts=row.edited_ts, expires=row.expires,
+            likes=row.likes, boosts=row.boosts, replies=row.replies,
+            mentions=tuple(original.get("mentions", ())), tags=tuple(original.get("tags", ())),
+            attachments=tuple(a if isinstance(a, dict) else {"blob": a} for a in original.get("attachments", ())),
+            lang=original.get("lang"))
+    return found
+
+
+async def visible_rows(conn: AsyncConnection, rows: list[int], viewer: int | None, *, now_ms: int) -> set[int]:
+    """Which of ``rows`` the viewer may see (deleted and expired ones are not seen)."""
+    if not rows:
+        return set()
+    result = await conn.execute(select(posts.c.entry).where(posts.c.entry.in_(rows), _alive(now_ms),
+                                                            visible_to(viewer)))
+    return {row for (row,) in result.all()}
+
+
+async def row_of_status(conn: AsyncConnection, sid: int) -> int | None:
+    ts, low = divmod(sid, 65536)
+    return (await conn.execute(select(posts.c.entry).where(posts.c.ts == ts, posts.c.entry % 65536 == low)
+                               .limit(1))).scalar()
+
+
+async def row_of_entry(conn: AsyncConnection, entry_id: bytes) -> int | None:
+    return (await conn.execute(select(posts.c.entry).join(entries, entries.c.id == posts.c.entry)
+                               .where(entries.c.entry_id == entry_id))).scalar()
+
+
+async def viewer_marks(conn: AsyncConnection, viewer: int, account: int | None,
+                       rows: list[int]) -> dict[str, set[int]]:
+    """Which of ``rows`` the viewer liked, boosted, bookmarked (``account`` row for bookmarks)."""
+    marks: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set()}
+    if not rows:
+        return marks
+    reacted = await conn.execute(
+        select(entries.c.id, reactions.c.kind).join(reactions, reactions.c.target == entries.c.entry_id)
+        .where(entries.c.id.in_(rows), reactions.c.author == viewer))
+    for row, kind in reacted.all():
+        marks["favourited" if kind == LIKE else "reblogged"].add(row)
+    if account is not None:
+        saved = await conn.execute(select(bookmarks.c.post).where(bookmarks.c.account == account,
+                                                                  bookmarks.c.post.in_(rows)))
+        marks["bookmarked"] = {row for (row,) in saved.all()}
+    return marks
+
+
+async def locked(conn: AsyncConnection, identity: int) -> bool:
+    return bool((await conn.execute(select(profiles.c.locked).where(profiles.c.identity == identity))).scalar())

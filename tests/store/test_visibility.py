@@ -1,0 +1,112 @@
+"""Who sees what: every read of posts for a viewer agrees with a plain model of the rules.
+
+Public and unlisted posts: anyone, unless the author blocks them. Followers-only: the
+author, whoever it mentions, and followers (let in, when the author is locked). Direct:
+the author and whoever it mentions. Unlisted, followers-only and direct posts never reach
+the public, local or tag timelines. Timelines leave out authors the viewer blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from weft.ingest import Ingest
+from weft.store import statuses
+from weft.store.database import Database
+from weft.store.statuses import Page
+
+from .world import Author, Signed, admit, introduce, row_of
+
+VISIBILITIES = ("public", "unlisted", "followers", "direct")
+PEOPLE = 4
+
+
+@dataclass(frozen=True)
+class World:
+    follows: frozenset[tuple[int, int]]      # (follower, followed)
+    blocks: frozenset[tuple[int, int]]       # (blocker, blocked)
+    locked: frozenset[int]
+    grants: frozenset[tuple[int, int]]       # (locked one, follower let in)
+    posts: tuple[tuple[int, str, frozenset[int]], ...]   # (author, visibility, mentioned)
+
+
+pairs = st.frozensets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, PEOPLE - 1))
+                      .filter(lambda p: p[0] != p[1]), max_size=8)
+worlds = st.builds(
+    World, follows=pairs, blocks=pairs, locked=st.frozensets(st.integers(0, PEOPLE - 1)), grants=pairs,
+    posts=st.lists(st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(VISIBILITIES),
+                             st.frozensets(st.integers(0, PEOPLE - 1), max_size=2)),
+                   min_size=1, max_size=8).map(tuple))
+
+
+def may_see(world: World, viewer: int | None, author: int, visibility: str, mentioned: frozenset[int]) -> bool:
+    if viewer == author:
+        return True
+    if viewer is None:
+        return visibility in ("public", "unlisted")
+    if (author, viewer) in world.blocks:
+        return False
+    if visibility in ("public", "unlisted") or viewer in mentioned:
+        return True
+    if visibility == "followers":
+        return (viewer, author) in world.follows and (author not in world.locked or (author, viewer) in world.grants)
+    return False
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=worlds)
+async def test_every_read_shows_a_post_only_to_whom_it_may_be_shown(database: Database, clock, world: World) -> None:
+    people = [Author(clock) for _ in range(PEOPLE)]
+    entries: list[Signed] = []
+    for follower, followed in sorted(world.follows):
+        entries.append(people[follower].phone.relate("follow", people[followed]))
+    for blocker, blocked in sorted(world.blocks):
+        entries.append(people[blocker].phone.relate("block", people[blocked]))
+    for who in sorted(world.locked):
+        entries.append(people[who].phone.write({"type": "profile", "locked": True}))
+    for granter, follower in sorted(world.grants):
+        entries.append(people[granter].phone.write({"type": "follow_accept", "target": people[follower].did}))
+    written = []
+    for author, visibility, mentioned in world.posts:
+        post = people[author].phone.post(f"#seen by whom? {visibility}", visibility=visibility, tags=["seen"],
+                                         mentions=sorted(people[m].did for m in mentioned))
+        entries.append(post)
+        written.append((post, author, visibility, mentioned))
+    async with Ingest(database, clock) as ingest:
+        await introduce(ingest, *people)
+        await admit(ingest, *entries)
+    rows = {await post_row(database, post.id): (author, visibility, mentioned)
+            for post, author, visibility, mentioned in written}
+    ids = {person: await row_of(database, person) for person in people}
+    now = clock()
+    for viewer in [None, *range(PEOPLE)]:
+        viewer_row = None if viewer is None else ids[people[viewer]]
+        expected = {row for row, (author, vis, mentioned) in rows.items()
+                    if may_see(world, viewer, author, vis, mentioned)}
+        async with database.read() as conn:
+            assert await statuses.visible_rows(conn, list(rows), viewer_row, now_ms=now) == expected
+            for kind in ("public", "tag"):
+                shown = set(await statuses.timeline(conn, kind, viewer_row, Page(limit=80), now_ms=now, tag="seen"))
+                # ... and not from authors the viewer blocks, in timelines.
+                assert shown & set(rows) == {row for row in expected if rows[row][1] == "public"
+                                             and (viewer, rows[row][0]) not in world.blocks}
+            for author in range(PEOPLE):
+                shown = set(await statuses.timeline(conn, "account", viewer_row, Page(limit=80), now_ms=now,
+                                                    account=ids[people[author]]))
+                assert shown == {row for row in expected if rows[row][0] == author}
+            if viewer is not None:
+                home = set(await statuses.timeline(conn, "home", viewer_row, Page(limit=80), now_ms=now))
+                assert home <= expected
+                assert home == {row for row in expected
+                                if (rows[row][0] == viewer or (viewer, rows[row][0]) in world.follows)
+                                and (viewer, rows[row][0]) not in world.blocks}
+
+
+async def post_row(db: Database, entry_id: bytes) -> int:
+    async with db.read() as conn:
+        row = await statuses.row_of_entry(conn, entry_id)
+    assert row is not None
+    return row
