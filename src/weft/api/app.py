@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from weft.api import native, pages
+from weft.api import mastodon, native, pages
 from weft.api.headers import SecurityHeaders
 from weft.api.responses import error_response, status_for
 from weft.errors import WeftError
@@ -57,10 +57,14 @@ def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
     at ``/api/node`` so that peers given this node's URL can find its gossip port.
     ``extra_routes`` are what the node assembly mounts from other faces (the gossip
     WebSocket), so that this face need not know them. ``site``, when the node hosts
-    accounts, is kept at ``app.state.site`` for the faces that serve them.
+    accounts, is kept at ``app.state.site`` for the faces that serve them, and adds the
+    Mastodon client API (``weft.api.mastodon``).
     """
+    routes: list[BaseRoute] = [*native.ROUTES, *pages.ROUTES, *extra_routes]
+    if site is not None:
+        routes += mastodon.routes()
     app = Starlette(
-        routes=[*native.ROUTES, *pages.ROUTES, *extra_routes],
+        routes=routes,
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, WeftError: _weft_error, 500: _server_error},
     )

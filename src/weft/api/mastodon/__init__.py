@@ -1,0 +1,24 @@
+"""The Mastodon client API, so that Mastodon apps and libraries work with weft unchanged.
+
+Part one: client apps and OAuth 2 (``apps``, ``oauth_pages``, ``oauth_tokens``, with the
+rules in ``oauth_server`` and ``scopes``), who calls (``auth``), the instance
+(``instance``) and accounts (``accounts``, ``directory``, ``entities``). Statuses and
+timelines come with ``weft.social``.
+
+Routes shape requests and answers; ``OAuthServer`` and ``Directory`` decide; SQL is in
+``weft.store.oauth`` and ``weft.store.people``. Everything here reads the ``Site`` from
+``app.state.site``.
+"""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from weft.api.mastodon import accounts, apps, instance, oauth_pages, oauth_tokens
+
+__all__ = ["routes"]
+
+
+def routes() -> list[BaseRoute]:
+    """Every route of the client API, in the order they must be matched."""
+    return [*apps.ROUTES, *oauth_pages.ROUTES, *oauth_tokens.ROUTES, *instance.ROUTES, *accounts.ROUTES]

@@ -1,0 +1,140 @@
+"""People as the client API shows them: an identity with its profile, counts and, if this
+node hosts it, its account. No writes here.
+
+Every identity row is a person: the accounts this node hosts, its own operator identity,
+and the peer-to-peer identities it holds or has only heard of. Counts follow what people
+see: followers and follows of a locked identity count once it let them in, and expired or
+deleted posts are not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from weft.core.identity import decode_op
+from weft.errors import IdentityOpRejected
+from weft.store.schema import (
+    FOLLOW,
+    accounts,
+    entries,
+    follow_grants,
+    identities,
+    identity_ops,
+    posts,
+    profiles,
+    relations,
+)
+from weft.store.social import follows_effectively
+
+__all__ = ["Person", "count_local_posts", "first_admin_identity", "identity_id_of", "identity_ids_with_prefix",
+           "person"]
+
+
+@dataclass(frozen=True)
+class Person:
+    """An identity with what the client API's Account entity is made of."""
+
+    identity: int
+    did: str
+    profile: dict[str, Any]
+    username: str | None          # None unless this node hosts the identity as an account
+    account_settings: dict[str, Any]
+    created_at: int | None        # the account's sign-up, else the identity's genesis, if held
+    followers: int
+    following: int
+    statuses: int
+    last_status_at: int | None
+    follow_requests: int
+
+
+async def person(conn: AsyncConnection, identity: int, *, now_ms: int) -> Person | None:
+    """The person with this identity row id, or None."""
+    row = (await conn.execute(
+        select(identities.c.id, identities.c.did, entries.c.content, accounts.c.username,
+               accounts.c.created_at, accounts.c.settings)
+        .select_from(identities)
+        .outerjoin(profiles, profiles.c.identity == identities.c.id)
+        .outerjoin(entries, entries.c.id == profiles.c.entry)
+        .outerjoin(accounts, accounts.c.identity == identities.c.id)
+        .where(identities.c.id == identity))).first()
+    if row is None:
+        return None
+    profile = orjson.loads(row.content) if row.content else {}
+    profile.pop("type", None)
+    followers = await _count(conn, select(func.count()).select_from(relations).where(
+        relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
+        follows_effectively(relations.c.source, identity)))
+    following = await _count(conn, select(func.count()).select_from(relations).where(
+        relations.c.source == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
+        follows_effectively(identity, relations.c.target)))
+    shown = and_(posts.c.author == identity, posts.c.deleted.is_(False),
+                 or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
+    statuses, last = (await conn.execute(select(func.count(), func.max(posts.c.ts)).where(shown))).one()
+    return Person(
+        identity=row.id, did=row.did, profile=profile, username=row.username,
+        account_settings=orjson.loads(row.settings) if row.settings else {},
+        created_at=row.created_at if row.created_at is not None else await _genesis_ts(conn, identity),
+        followers=followers, following=following, statuses=int(statuses), last_status_at=last,
+        follow_requests=await _follow_requests(conn, identity))
+
+
+async def _count(conn: AsyncConnection, query: Any) -> int:
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def _genesis_ts(conn: AsyncConnection, identity: int) -> int | None:
+    raw = (await conn.execute(select(identity_ops.c.raw).where(
+        identity_ops.c.identity == identity, identity_ops.c.position == 0))).scalar()
+    if raw is None:
+        return None
+    try:
+        ts = decode_op(raw).body["ts"]
+    except IdentityOpRejected:  # stored ops were validated on the way in; never seen
+        return None
+    return ts if isinstance(ts, int) else None
+
+
+async def _follow_requests(conn: AsyncConnection, identity: int) -> int:
+    """Follows of a locked identity that it has neither let in nor turned away since they came."""
+    locked = (await conn.execute(select(profiles.c.locked).where(profiles.c.identity == identity))).scalar()
+    if not locked:
+        return 0
+    answered = select(follow_grants.c.source).where(
+        follow_grants.c.source == identity, follow_grants.c.target == relations.c.source,
+        follow_grants.c.ts >= relations.c.ts)
+    return await _count(conn, select(func.count()).select_from(relations).where(
+        relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
+        ~answered.exists()))
+
+
+async def identity_ids_with_prefix(conn: AsyncConnection, did_prefix: str, limit: int = 2) -> list[int]:
+    """Row ids of the identities whose DID starts with ``did_prefix`` (at most ``limit``)."""
+    escaped = did_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await conn.execute(select(identities.c.id).where(identities.c.did.like(escaped + "%", escape="\\"))
+                              .order_by(identities.c.id).limit(limit))
+    return [row_id for (row_id,) in rows.all()]
+
+
+async def identity_id_of(conn: AsyncConnection, did: str) -> int | None:
+    row = (await conn.execute(select(identities.c.id).where(identities.c.did == did))).scalar()
+    return None if row is None else int(row)
+
+
+async def first_admin_identity(conn: AsyncConnection) -> int | None:
+    """The identity of the oldest active admin account: whom the instance names as its contact."""
+    row = (await conn.execute(select(accounts.c.identity).where(
+        accounts.c.role == "admin", accounts.c.state == "active").order_by(accounts.c.id).limit(1))).scalar()
+    return None if row is None else int(row)
+
+
+async def count_local_posts(conn: AsyncConnection, *, now_ms: int) -> int:
+    """Posts shown of the identities this node writes for (its accounts and its own)."""
+    return await _count(conn, select(func.count()).select_from(posts)
+                        .join(identities, identities.c.id == posts.c.author)
+                        .where(identities.c.local.is_(True), posts.c.deleted.is_(False),
+                               or_(posts.c.expires.is_(None), posts.c.expires > now_ms)))
