@@ -297,13 +297,14 @@ class Node:
             raise NotFound(f"this node does not hold the identity log of {did}")
         return ops
 
-    async def device_log(self, device: str, *, after: int = 0,
-                         limit: int = 100) -> list[tuple[bytes, bytes | None]]:
-        """(header, content) of a device log's entries after seq ``after``, in seq order."""
+    async def device_log(self, device: str, *, after: int = 0, limit: int = 100,
+                         public_only: bool = False) -> list[tuple[bytes, bytes | None]]:
+        """(header, content) of a device log's entries after seq ``after``, in seq order
+        (``public_only``: without the content of followers-only and direct posts)."""
         async with self.db.read() as conn:
             if device not in await device_heads(conn, [device]):
                 raise NotFound(f"this node holds no log of device {device[:80]}")
-            return await log_range(conn, device, after, limit, now_ms=self.clock())
+            return await log_range(conn, device, after, limit, now_ms=self.clock(), public_only=public_only)
 
     # -- upkeep --------------------------------------------------------------
 

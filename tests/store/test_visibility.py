@@ -110,3 +110,23 @@ async def post_row(db: Database, entry_id: bytes) -> int:
         row = await statuses.row_of_entry(conn, entry_id)
     assert row is not None
     return row
+
+
+async def test_a_device_log_read_by_anyone_withholds_private_posts_and_their_edits(database: Database,
+                                                                                  clock) -> None:
+    from weft.store.entries import log_range
+
+    alice = Author(clock)
+    public = alice.phone.post("for everyone")
+    private = alice.phone.post("for my followers", visibility="followers")
+    edit = alice.phone.edit(private, "still for my followers")
+    secret = alice.phone.post("for you", visibility="direct")
+    async with Ingest(database, clock) as ingest:
+        await introduce(ingest, alice)
+        await admit(ingest, public, private, edit, secret)
+    async with database.read() as conn:
+        everything = await log_range(conn, alice.phone.did, 0, 10, now_ms=clock())
+        shown = await log_range(conn, alice.phone.did, 0, 10, now_ms=clock(), public_only=True)
+    assert [content is not None for _, content in everything] == [True] * 4
+    assert [content is not None for _, content in shown] == [True, False, False, False]
+    assert [header for header, _ in shown] == [header for header, _ in everything]   # the chain is whole

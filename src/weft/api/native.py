@@ -61,13 +61,14 @@ async def identity_of(request: Request) -> JSONResponse:
 
 
 async def device_log(request: Request) -> JSONResponse:
-    """Entries of one device log in seq order: ``after`` a seq, at most ``limit`` (capped at 1000)."""
+    """Entries of one device log in seq order: ``after`` a seq, at most ``limit`` (capped at 1000).
+    The content of followers-only and direct posts is withheld, as by ``entry``."""
     node = node_of(request)
     device = request.path_params["device"]
     public_key_from_did_key(device)  # a malformed key is a 400, not a 404
     after = int_param(request, "after", 0, low=0)
     limit = int_param(request, "limit", 100, low=1, high=MAX_LOG_LIMIT, clamp=True)
-    rows = await node.device_log(device, after=after, limit=limit)
+    rows = await node.device_log(device, after=after, limit=limit, public_only=True)
     items = [{"id": entry_id_text(entry_id_bytes(header)), "header": orjson.loads(header),
               "content": _json_or_none(content)} for header, content in rows]
     last = items[-1]["header"]["seq"] if items else after

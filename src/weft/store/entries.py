@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from weft.store.schema import devices, entries, forks
+from weft.store.schema import VISIBILITY_CODES, devices, edits, entries, forks, posts
 from weft.store.sql import execute_rows, select_in
 
 __all__ = [
@@ -134,18 +134,34 @@ async def entries_by_ids(conn: AsyncConnection, entry_ids: Iterable[bytes]) -> d
 
 
 async def log_range(conn: AsyncConnection, device_key: str, after_seq: int, limit: int, *,
-                    now_ms: int) -> list[tuple[bytes, bytes | None]]:
+                    now_ms: int, public_only: bool = False) -> list[tuple[bytes, bytes | None]]:
     """(header, content) of a device log's entries after ``after_seq``, in seq order.
 
-    Content past its expiry is never handed out, even before upkeep has dropped it.
+    Content past its expiry is never handed out, even before upkeep has dropped it. With
+    ``public_only`` (an unauthenticated reader), the content of followers-only and direct
+    posts, and of edits of them, is withheld too: the headers still chain, as for deletes.
     """
-    rows = await conn.execute(
-        select(entries.c.header, entries.c.content, entries.c.expires)
-        .join(devices, devices.c.id == entries.c.device)
-        .where(and_(devices.c.key == device_key, entries.c.seq > after_seq))
-        .order_by(entries.c.seq).limit(limit))
-    return [(header, None if expires is not None and expires <= now_ms else content)
-            for header, content, expires in rows.all()]
+    query = (select(entries.c.header, entries.c.content, entries.c.expires, entries.c.id)
+             .join(devices, devices.c.id == entries.c.device)
+             .where(and_(devices.c.key == device_key, entries.c.seq > after_seq))
+             .order_by(entries.c.seq).limit(limit))
+    rows = (await conn.execute(query)).all()
+    private: set[int] = set()
+    if public_only and rows:
+        ids = [row.id for row in rows]
+        target = entries.alias("target")
+        found = await conn.execute(
+            select(entries.c.id).select_from(entries)
+            .outerjoin(posts, posts.c.entry == entries.c.id)
+            .outerjoin(edits, edits.c.entry == entries.c.id)
+            .outerjoin(target, target.c.entry_id == edits.c.target)
+            .where(entries.c.id.in_(ids), or_(
+                posts.c.visibility >= VISIBILITY_CODES["followers"],
+                target.c.id.in_(select(posts.c.entry).where(
+                    posts.c.visibility >= VISIBILITY_CODES["followers"])))))
+        private = {row for (row,) in found.all()}
+    return [(row.header, None if (row.expires is not None and row.expires <= now_ms) or row.id in private
+             else row.content) for row in rows]
 
 
 async def count_entries(conn: AsyncConnection) -> int:
