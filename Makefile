@@ -13,13 +13,17 @@ BENCH ?=
 # The shs1-test suites (tests/sync/test_shs1_suite.py) are Node programs, installed once
 # into ./node_modules from package-lock.json; this stamp says it has been done.
 NODE_STAMP := node_modules/.weft-installed
+# The browser tests (tests/web) drive Debian's Chromium through Playwright, which never
+# downloads a browser of its own; installed here with apt-get when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help install node-tools run test lint pg-check bench clean
+.PHONY: help install node-tools browser run test lint pg-check bench clean
 
 help:
 	@echo "make run    start a node on ./data (creates the operator identity on first run)"
 	@echo "make test   lint, type-check, check import contracts, run the tests (what CI runs;"
-	@echo "           installs the shs1-test suites with npm the first time)"
+	@echo "           installs the shs1-test suites with npm and Debian's chromium the first time)"
 	@echo "make bench  run the benchmarks, write bench-results.json (BENCH=name for one)"
 	@echo "make lint   ruff, mypy and import-linter only"
 	@echo "make clean  remove .venv and caches (never ./data)"
@@ -43,6 +47,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null 2>&1 || { \
+	    echo "!! make test needs Chromium at $(CHROMIUM) for the browser tests; install it"; exit 1; }
+	$(SUDO) apt-get install -y --no-install-recommends chromium \
+	    || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
 run: $(STAMP)
 	exec $(BIN)/weft serve --data ./data
 
@@ -63,7 +75,7 @@ pg-check: $(STAMP)
 	    echo "!! half of them will fail. Start it, or point WEFT_TEST_DATABASE_URL at one."; \
 	}
 
-test: lint pg-check $(NODE_STAMP)
+test: lint pg-check $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/pytest tests
 
 bench: $(STAMP)
