@@ -56,14 +56,16 @@ class RunningSite:
 
 @contextlib.asynccontextmanager
 async def serving(config: NodeConfig, *, limits: Limits | None = None,
-                  environ: Mapping[str, str] | None = None) -> AsyncIterator[RunningSite]:
-    """Serve the web app of a node on ``config`` until the block ends."""
+                  environ: Mapping[str, str] | None = None,
+                  public_url: str | None = None) -> AsyncIterator[RunningSite]:
+    """Serve the web app of a node on ``config`` until the block ends; ``public_url`` is
+    the Site's base URL (default: the loopback address it is served at)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         async with Node.open(config) as node:
-            site = Site.for_node(node, url, environ=environ or {})
+            site = Site.for_node(node, public_url or url, environ=environ or {})
             if limits is not None:
                 site.limits = limits
             app = create_app(node, site=site, extra_routes=routes(site))

@@ -53,6 +53,20 @@ async def test_signing_up_signs_in_and_offers_the_recovery_key(
         assert (await running.node.profile(account.did))["profile"]["name"] == "Alice Liddell"
 
 
+async def test_a_site_on_https_sends_its_cookies_only_over_https(
+        make_config: Callable[[str], NodeConfig]) -> None:
+    async with serving(make_config("n"), public_url="https://weft.test") as running, running.client() as client:
+        form = await client.get("/auth/sign_up")
+        assert "Secure" in form.headers["set-cookie"]
+        token = csrf_of(form.text)
+        client.cookies.set("weft_csrf", form.cookies["weft_csrf"])  # as if the browser spoke https
+        signed_up = await client.post("/auth/sign_up", data={
+            "csrf": token, "username": "sam", "password": PASSWORD, "password_again": PASSWORD})
+        assert signed_up.status_code == 303
+        cookie = signed_up.headers["set-cookie"]
+        assert cookie.startswith("weft_session=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
 async def test_the_stylesheet_is_served_from_the_site(make_config: Callable[[str], NodeConfig]) -> None:
     async with serving(make_config("n")) as running, running.client() as client:
         page = await client.get("/auth/sign_in")
