@@ -3,19 +3,26 @@ loopback (aiosmtpd), the mail that arrives, its link, a new password, and signin
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
+import logging
 import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from weft.config import NodeConfig
+
 from ..cli.program import start, weft
-from ..test_mail import Collector, run_server
+from ..test_mail import Collector, closed_port, run_server
 from .conftest import free_port
+from .site_server import form_page, serving
 
 PASSWORD = "a fine password"
 PUBLIC_URL = "http://weft.test"  # not https: the cookies would be Secure, and httpx here speaks http
@@ -120,3 +127,44 @@ def test_a_public_url_that_is_not_http_is_refused(tmp_path: Path) -> None:
     run = weft("serve", "--port", "0", "--gossip-port", "-1", "--no-lan", "--public-url", "ftp://weft.test",
                data=tmp_path / "node", ok=False)
     assert run.code == 2 and "error: the public URL must be http(s)://host[:port]" in run.err
+
+
+async def test_without_an_smtp_server_the_mail_is_a_file_in_the_data_directory(
+        make_config: Callable[[str], NodeConfig]) -> None:
+    config = make_config("n")
+    async with serving(config) as running, running.client() as client:
+        await running.site.accounts.sign_up("sol", PASSWORD, email="sol@example.org")
+        token = await form_page(client, "/auth/password/forgot")
+        assert (await client.post("/auth/password/forgot", data={"csrf": token, "name": "sol"})).status_code == 200
+        mail_dir = config.data_dir / "mail"
+        deadline = time.monotonic() + MAIL_WAIT_S
+        while not list(mail_dir.glob("*.eml")):
+            assert time.monotonic() < deadline, "no mail was written"
+            await asyncio.sleep(0.05)
+        (path,) = mail_dir.glob("*.eml")
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert message["To"] == "sol@example.org"
+        part = message.get_body()
+        assert part is not None
+        body = part.get_content()
+        found = re.search(re.escape(running.url) + r"(/auth/password/reset\?token=[\w-]+)", body)
+        assert found is not None, body
+        assert (await client.get(found.group(1))).status_code == 200
+
+
+async def test_a_mail_that_cannot_be_sent_is_logged_and_the_answer_stays_the_same(
+        make_config: Callable[[str], NodeConfig], caplog: pytest.LogCaptureFixture) -> None:
+    environ = {"WEFT_SMTP_HOST": "127.0.0.1", "WEFT_SMTP_PORT": str(closed_port())}
+    caplog.set_level(logging.ERROR, logger="weft.web")
+    async with serving(make_config("n"), environ=environ) as running, running.client() as client:
+        await running.site.accounts.sign_up("tam", PASSWORD, email="tam@example.org")
+        token = await form_page(client, "/auth/password/forgot")
+        answer = await client.post("/auth/password/forgot", data={"csrf": token, "name": "tam"})
+        assert answer.status_code == 200 and "a link is on its way" in answer.text
+        deadline = time.monotonic() + MAIL_WAIT_S
+        while not caplog.records:
+            assert time.monotonic() < deadline, "the failure was not logged"
+            await asyncio.sleep(0.05)
+        (record,) = caplog.records
+        assert "the password-reset mail of @tam was not sent" in record.getMessage()
+        assert "could not send mail through 127.0.0.1:" in record.getMessage()
