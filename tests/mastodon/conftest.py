@@ -3,7 +3,7 @@ through the OAuth pages with httpx as a browser would (reading the real forms).
 
 ``served`` is a :class:`tests.mastodon.served.Served` whose site hosts ``alice`` (password
 ``PASSWORD``, an admin) and ``bob``. ``authorize(client, url, ...)`` logs in on the
-authorization page and answers the consent page; ``oob_code(page)`` reads the code that
+authorization page if it asks and answers the consent page; ``oob_code(page)`` reads the code that
 an out-of-band authorization shows.
 """
 
@@ -48,10 +48,13 @@ def log_in_on_page(client: httpx.Client, authorize_url: str, username: str = "al
 
 def authorize(client: httpx.Client, authorize_url: str, *, decision: str = "authorize",
               username: str = "alice") -> httpx.Response:
-    """Log in and answer the consent page with ``decision`` (authorize or deny)."""
-    signed_in = log_in_on_page(client, authorize_url, username)
-    assert signed_in.status_code == 303, signed_in.text
-    consent = client.get(urljoin(authorize_url, signed_in.headers["location"]))
+    """Open the authorization page, log in if it asks, and answer the consent page with
+    ``decision`` (authorize or deny)."""
+    consent = client.get(authorize_url)
+    if "password" in Form(consent.text).fields:
+        signed_in = log_in_on_page(client, authorize_url, username)
+        assert signed_in.status_code == 303, signed_in.text
+        consent = client.get(urljoin(authorize_url, signed_in.headers["location"]))
     assert consent.status_code == 200, consent.text
     form = Form(consent.text)
     return client.post(urljoin(authorize_url, form.action), data=form.submit(action=decision))
