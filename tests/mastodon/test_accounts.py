@@ -4,16 +4,19 @@ by acct or id, with counts people would expect, and profiles changed by form or 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
+from weft.config import NodeConfig
 from weft.core.identity import sign_op
 from weft.core.keys import SigningKey
 from weft.node import LocalIdentity, Node
 
-from .conftest import PASSWORD
-from .served import Served
+from .conftest import OOB, PASSWORD, authorize, oob_code
+from .served import Served, serve
 
 
 async def peer_identity(node: Node, name: str) -> LocalIdentity:
@@ -117,3 +120,33 @@ def test_update_credentials_refuses_what_it_cannot_take(served: Served) -> None:
             assert refused.status_code == 422, (case, refused.text)
             assert isinstance(refused.json()["error"], str)
         assert client.get("/api/v1/accounts/verify_credentials", headers=token).json()["display_name"] == "Alice"
+
+
+def test_accounts_and_tokens_on_each_database(any_config: Callable[[str], NodeConfig]) -> None:
+    with serve(any_config("n")) as served, httpx.Client(base_url=served.url, timeout=30) as client:
+        served.run(served.site.accounts.sign_up("alice", PASSWORD))
+        carol = served.run(peer_identity(served.site.node, "Carol"))
+        token = bearer(client)
+        changed = client.patch("/api/v1/accounts/update_credentials", headers=token,
+                               data={"note": "hi", "fields_attributes[0][name]": "a",
+                                     "fields_attributes[0][value]": "b"})
+        assert changed.status_code == 200 and changed.json()["fields"][0]["value"] == "b"
+        short = carol.did.removeprefix("did:weft:")[:16]
+        assert client.get("/api/v1/accounts/lookup", params={"acct": short}).json()["display_name"] == "Carol"
+        app = client.post("/api/v1/apps", data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}).json()
+        code = oob_code(authorize(client, "/oauth/authorize?" + urlencode({
+            "response_type": "code", "client_id": app["client_id"], "redirect_uri": OOB})))
+        exchanged = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code,
+                                                      "redirect_uri": OOB, "client_id": app["client_id"],
+                                                      "client_secret": app["client_secret"]})
+        assert exchanged.status_code == 200, exchanged.text
+        again = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code,
+                                                  "redirect_uri": OOB, "client_id": app["client_id"],
+                                                  "client_secret": app["client_secret"]})
+        assert again.json()["error"] == "invalid_grant"
+        revoked = client.post("/oauth/revoke", data={"token": exchanged.json()["access_token"],
+                                                     "client_id": app["client_id"],
+                                                     "client_secret": app["client_secret"]})
+        assert revoked.status_code == 200
+        assert client.get("/api/v1/accounts/verify_credentials", headers={
+            "authorization": f"Bearer {exchanged.json()['access_token']}"}).status_code == 401

@@ -1,9 +1,11 @@
 """The Mastodon client API, so that Mastodon apps and libraries work with weft unchanged.
 
-Part one: client apps and OAuth 2 (``apps``, ``oauth_pages``, ``oauth_tokens``, with the
-rules in ``oauth_server`` and ``scopes``), who calls (``auth``), the instance
-(``instance``) and accounts (``accounts``, ``directory``, ``entities``). Statuses and
-timelines come with ``weft.social``.
+Part one: client apps and OAuth 2 (``apps``, ``oauth_pages`` with ``oauth_html``,
+``oauth_tokens``, with the rules in ``oauth_server``, ``scopes`` and ``redirects``), who
+calls (``auth``), the instance (``instance``) and accounts (``accounts``, ``directory``,
+``entities``). ``params`` reads parameters as Rails does, ``pagination`` writes Link
+headers, ``cors`` opens the API to web clients on other origins. Statuses and timelines
+come with ``weft.social``.
 
 Routes shape requests and answers; ``OAuthServer`` and ``Directory`` decide; SQL is in
 ``weft.store.oauth`` and ``weft.store.people``. Everything here reads the ``Site`` from

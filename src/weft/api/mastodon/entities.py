@@ -16,7 +16,11 @@ row id (``identities.id``) as its id, written as a string as Mastodon's ids are.
 
 Times are ISO 8601 in UTC with milliseconds and ``Z``. ``created_at`` is the day the
 account was made (midnight), as Mastodon gives it; for an identity not hosted here, the
-day of its genesis operation.
+day of its genesis operation, or 1970-01-01 for one this node has only heard named (a
+follow or a mention of it arrived, its identity log has not).
+
+Avatars and headers are taken from a profile only when they are http(s) URLs; otherwise
+the default images (``DEFAULT_AVATAR_PATH``, ``DEFAULT_HEADER_PATH``) are named.
 """
 
 from __future__ import annotations
