@@ -12,7 +12,8 @@ faces (the CLI, the HTTP API) can turn any of them into a one-line message::
     ├── NotFound                an id, DID or device that this node does not hold
     ├── NoIdentity              the data directory has no identity yet
     ├── UsageError              a request that makes no sense (bad argument values)
-    │   └── Conflict            it clashes with what exists (a username taken)
+    │   ├── Conflict            it clashes with what exists (a username taken)
+    │   └── MediaError          an upload that is not an image we take (weft.media.errors)
     ├── AuthError               no valid credentials: wrong password, unknown or expired token
     ├── Forbidden               valid credentials that do not allow this (scope, role, state)
     ├── RpcProtocolError        muxrpc used against its rules (carries a reason code)

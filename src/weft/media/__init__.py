@@ -2,7 +2,7 @@
 
 :func:`process_image` turns an upload into a re-encoded image, a thumbnail and a blurhash
 (pure, run it in a thread); :class:`BlobStore` keeps the resulting bytes on disk under
-their sha256. Design notes: docs/decisions/0003-media.md.
+their sha256. Design notes: docs/decisions/0004-media.md.
 """
 
 from weft.media.blobs import BlobStore

@@ -3,7 +3,7 @@
 Pure functions, bytes in and bytes out: no disk, network or clock, so the Mastodon media
 API and the web app can run :func:`process_image` in a thread pool. Decoding and the
 checks live in :mod:`weft.media.decoding`; this module chooses the output format, encodes,
-and makes the thumbnail and the blurhash. See docs/decisions/0003-media.md for the why.
+and makes the thumbnail and the blurhash. See docs/decisions/0004-media.md for the why.
 """
 
 from __future__ import annotations
