@@ -86,6 +86,10 @@ def test_a_code_with_pkce_becomes_a_token_once(served: Served) -> None:
         for secret in (app["client_secret"], body["access_token"], code):
             assert secret.encode() not in stored  # only hashes are kept
         assert hashlib.sha256(body["access_token"].encode()).digest() in [r.token_hash for r in rows["tokens"]]
+        path = served.site.node.db.sqlite_path
+        assert path is not None
+        files = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))  # the WAL too
+        assert body["access_token"].encode() not in files and app["client_secret"].encode() not in files
 
 
 async def _all_rows(served: Served) -> dict[str, list[Any]]:
