@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from weft.accounts import Account
     from weft.site import Site
 
-__all__ = ["INVALID_TOKEN", "OUT_OF_SCOPE", "authorize", "authorize_if_token", "endpoint",
+__all__ = ["INVALID_TOKEN", "OUT_OF_SCOPE", "authorize", "authorize_if_token", "bearer_token", "endpoint",
            "error_json", "person_of", "site_of"]
 
 log = logging.getLogger("weft.api.mastodon")
