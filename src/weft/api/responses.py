@@ -8,7 +8,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from weft.errors import EncodingError, KeyFormatError, NoIdentity, NotFound, UsageError, WeftError
+from weft.errors import (
+    AuthError,
+    Conflict,
+    EncodingError,
+    Forbidden,
+    KeyFormatError,
+    NoIdentity,
+    NotFound,
+    UsageError,
+    WeftError,
+)
+from weft.ratelimit import RateLimited
 
 __all__ = ["BASE_HEADERS", "JSONResponse", "error_response", "int_param", "status_for"]
 
@@ -41,6 +52,14 @@ def error_response(status: int, message: str) -> JSONResponse:
 def status_for(exc: WeftError) -> int:
     if isinstance(exc, NotFound | NoIdentity):
         return 404
+    if isinstance(exc, AuthError):
+        return 401
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, RateLimited):
+        return 429
+    if isinstance(exc, Conflict):
+        return 409
     if isinstance(exc, KeyFormatError | UsageError | EncodingError):
         return 400
     return 500
