@@ -11,6 +11,8 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from weft.accounts import Accounts
@@ -20,6 +22,9 @@ from weft.media.blobs import BlobStore
 from weft.node import Node
 from weft.ratelimit import RateLimiter
 from weft.vault import Vault
+
+if TYPE_CHECKING:
+    from weft.social import Social
 
 __all__ = ["Limits", "Site"]
 
@@ -54,6 +59,13 @@ class Site:
     mail_from: str = "weft@localhost"
     limits: Limits = field(default_factory=Limits.defaults)
     title: str = "weft"
+
+    @cached_property
+    def social(self) -> Social:
+        """What people do and see here (weft.social), shared by the Mastodon API and the web app."""
+        from weft.social import Social  # the service is built on the Site: imported when first used
+
+        return Social(self)
 
     @property
     def host(self) -> str:

@@ -303,7 +303,7 @@ oauth_tokens = Table(
 bookmarks = Table(
     "bookmarks",
     metadata,
-    Column("account", BigInteger, primary_key=True, autoincrement=False),
+    Column("account", BigInteger, primary_key=True, autoincrement=False),   # the account's identity row
     Column("post", BigInteger, primary_key=True, autoincrement=False),   # posts.entry
     Column("ts", BigInteger, nullable=False),
     Index("ix_bookmarks_account_ts", "account", "ts"),

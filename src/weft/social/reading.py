@@ -1,0 +1,180 @@
+"""Reading posts as one viewer: statuses with their people, timelines, threads, edits,
+who liked or boosted. Every post passes ``weft.store.statuses.visible_to`` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from weft.core.ids import entry_id_text, parse_entry_id
+from weft.errors import NotFound
+from weft.social.model import Attachment, Boost, Status
+from weft.store import interactions, people, queries, statuses
+from weft.store.schema import BOOST, LIKE
+from weft.store.statuses import Page, TimelineKind
+from weft.store.uploads import uploads_by_blob
+
+if TYPE_CHECKING:
+    from weft.accounts import Account
+    from weft.node import Node
+
+__all__ = ["Reader", "viewer_identity"]
+
+
+def viewer_identity(viewer: Account | None) -> int | None:
+    return None if viewer is None else viewer.identity
+
+
+class People:
+    """Persons by identity row, each read once per request."""
+
+    def __init__(self, conn: AsyncConnection, now_ms: int) -> None:
+        self.conn = conn
+        self.now_ms = now_ms
+        self._known: dict[int, people.Person] = {}
+
+    async def get(self, identity: int) -> people.Person:
+        found = self._known.get(identity)
+        if found is None:
+            found = await people.person(self.conn, identity, now_ms=self.now_ms)
+            if found is None:
+                raise NotFound(f"no account {identity}")
+            self._known[identity] = found
+        return found
+
+    async def many(self, identities: Iterable[int]) -> list[people.Person]:
+        return [await self.get(identity) for identity in identities]
+
+    async def by_did(self, did: str) -> people.Person | None:
+        identity = await people.identity_id_of(self.conn, did)
+        return None if identity is None else await self.get(identity)
+
+
+class Reader:
+    """What one node shows of its posts."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    async def hydrate(self, conn: AsyncConnection, viewer: Account | None, rows: Sequence[int],
+                      boosts: dict[int, tuple[int, int, bytes, int]] | None = None,
+                      folks: People | None = None) -> list[Status]:
+        """Statuses of ``rows`` (already checked as visible), in that order.
+
+        ``boosts`` maps a row to (boost row, booster, boost entry id, ts) for timeline entries
+        that are boosts of it.
+        """
+        now = self.node.clock()
+        folks = folks or People(conn, now)
+        found = await statuses.status_rows(conn, list(dict.fromkeys(rows)), now_ms=now)
+        me = viewer_identity(viewer)
+        marks = await statuses.viewer_marks(conn, me, me, list(found)) if me is not None else None
+        blobs = [a["blob"] for row in found.values() for a in row.attachments if isinstance(a.get("blob"), str)]
+        uploads = await uploads_by_blob(conn, blobs)
+        result = []
+        for row_id in rows:
+            row = found.get(row_id)
+            if row is None:
+                continue
+            boost = None
+            if boosts and row_id in boosts:
+                boost_row, booster, entry_id, ts = boosts[row_id]
+                boost = Boost(statuses.status_id(ts, boost_row), entry_id_text(entry_id), await folks.get(booster), ts)
+            mentioned = [person for person in [await folks.by_did(did) for did in row.mentions] if person]
+            result.append(Status(
+                row=row, author=await folks.get(row.author), mentioned=tuple(mentioned),
+                attachments=tuple(_attachment(a, uploads) for a in row.attachments if isinstance(a.get("blob"), str)),
+                favourited=marks is not None and row_id in marks["favourited"],
+                reblogged=marks is not None and row_id in marks["reblogged"],
+                bookmarked=marks is not None and row_id in marks["bookmarked"], boost=boost))
+        return result
+
+    async def visible_row(self, conn: AsyncConnection, viewer: Account | None, status_id: int) -> int:
+        """The post row of a status the viewer may see; NotFound otherwise (as if it did not exist)."""
+        row = await statuses.row_of_status(conn, status_id)
+        if row is None or not await statuses.visible_rows(conn, [row], viewer_identity(viewer),
+                                                          now_ms=self.node.clock()):
+            raise NotFound(f"no status {status_id}")
+        return row
+
+    async def status(self, viewer: Account | None, status_id: int) -> Status:
+        async with self.node.db.read() as conn:
+            row = await self.visible_row(conn, viewer, status_id)
+            return (await self.hydrate(conn, viewer, [row]))[0]
+
+    async def many(self, viewer: Account | None, status_ids: Sequence[int]) -> list[Status]:
+        """The statuses among ``status_ids`` the viewer may see, in that order."""
+        async with self.node.db.read() as conn:
+            rows = [await statuses.row_of_status(conn, sid) for sid in status_ids[:80]]
+            wanted = [row for row in rows if row is not None]
+            shown = await statuses.visible_rows(conn, wanted, viewer_identity(viewer), now_ms=self.node.clock())
+            return await self.hydrate(conn, viewer, [row for row in wanted if row in shown])
+
+    async def timeline(self, viewer: Account | None, kind: TimelineKind, page: Page, *, tag: str | None = None,
+                       account: int | None = None) -> list[Status]:
+        async with self.node.db.read() as conn:
+            rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
+                                           tag=tag, account=account)
+            return await self.hydrate(conn, viewer, rows)
+
+    async def context(self, viewer: Account | None, status_id: int) -> tuple[list[Status], list[Status]]:
+        """(ancestors oldest first, descendants in reading order) that the viewer may see."""
+        async with self.node.db.read() as conn:
+            row = await self.visible_row(conn, viewer, status_id)
+            target = (await statuses.status_rows(conn, [row], now_ms=self.node.clock()))[row]
+            root = parse_entry_id(target.root or target.entry_id)
+            thread = await interactions.thread_rows(conn, root)
+            by_entry = {entry_id: (post_row, parent) for post_row, entry_id, parent in thread}
+            ancestors: list[int] = []
+            parent = parse_entry_id(target.reply_to) if target.reply_to else None
+            while parent is not None and parent in by_entry and len(ancestors) < 200:
+                ancestors.append(by_entry[parent][0])
+                parent = by_entry[parent][1]
+            ancestors.reverse()
+            children: dict[bytes, list[tuple[int, bytes]]] = {}
+            for post_row, entry_id, parent_id in thread:
+                if parent_id is not None:
+                    children.setdefault(parent_id, []).append((post_row, entry_id))
+            descendants: list[int] = []
+            stack = list(reversed(children.get(parse_entry_id(target.entry_id), [])))
+            while stack and len(descendants) < 1000:
+                post_row, entry_id = stack.pop()
+                descendants.append(post_row)
+                stack.extend(reversed(children.get(entry_id, [])))
+            shown = await statuses.visible_rows(conn, ancestors + descendants, viewer_identity(viewer),
+                                                now_ms=self.node.clock())
+            folks = People(conn, self.node.clock())
+            return (await self.hydrate(conn, viewer, [r for r in ancestors if r in shown], folks=folks),
+                    await self.hydrate(conn, viewer, [r for r in descendants if r in shown], folks=folks))
+
+    async def history(self, viewer: Account | None, status_id: int) -> tuple[Status, list[dict[str, Any]]]:
+        """The status and its versions, oldest first: {id, ts, text}."""
+        async with self.node.db.read() as conn:
+            row = await self.visible_row(conn, viewer, status_id)
+            status = (await self.hydrate(conn, viewer, [row]))[0]
+            versions = await queries.history(conn, parse_entry_id(status.row.entry_id))
+        return status, versions
+
+    async def reactors(self, viewer: Account | None, status_id: int, kind: str, *, limit: int,
+                       max_id: int | None = None) -> list[tuple[int, people.Person]]:
+        """(reaction row, person) of who liked (``favourite``) or boosted (``reblog``) a status."""
+        async with self.node.db.read() as conn:
+            row = await self.visible_row(conn, viewer, status_id)
+            target = (await statuses.status_rows(conn, [row], now_ms=self.node.clock()))[row]
+            found = await interactions.reactors(conn, parse_entry_id(target.entry_id),
+                                                LIKE if kind == "favourite" else BOOST, limit=limit, before=max_id)
+            folks = People(conn, self.node.clock())
+            return [(reaction_row, await folks.get(author)) for reaction_row, author in found]
+
+
+def _attachment(item: dict[str, Any], uploads: dict[str, Any]) -> Attachment:
+    blob = item["blob"]
+    upload = uploads.get(blob)
+    return Attachment(
+        id=str(upload.id) if upload is not None else blob[:16], blob=blob,
+        thumb=item.get("thumb") if isinstance(item.get("thumb"), str) else None,
+        mime=item.get("mime"), alt=item.get("alt"), width=item.get("width"), height=item.get("height"),
+        blurhash=item.get("blurhash"))
