@@ -141,7 +141,10 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
                 # proxies that pass web traffic only.
                 routes.append(WebSocketRoute(GOSSIP_PATH, gossip_endpoint(
                     service.serve_stream, signing_key=node.transport_key(), network_key=service.network_key)))
-            await _serve_http(node, sock, did, gossip_info, [*routes, *web.routes(site)], site)
+            try:
+                await _serve_http(node, sock, did, gossip_info, [*routes, *web.routes(site)], site)
+            finally:
+                await site.social.close()  # uploads being processed finish before the database closes
     echo("stopped")
 
 
