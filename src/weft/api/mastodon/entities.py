@@ -29,8 +29,8 @@ import html
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from weft.core.ids import DID_PREFIX
 from weft.core.text import render_html
+from weft.social.names import SHORT_DID_CHARS, handle_of, short_did
 
 if TYPE_CHECKING:
     from weft.accounts import Account
@@ -41,7 +41,6 @@ __all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "SHORT_DID_CHARS", "acc
            "application_entity", "credential_account_entity", "handle_of", "iso_day", "iso_time",
            "short_did"]
 
-SHORT_DID_CHARS: Final = 16
 DEFAULT_AVATAR_PATH: Final = "/avatars/original/missing.png"
 DEFAULT_HEADER_PATH: Final = "/headers/original/missing.png"
 
@@ -55,16 +54,6 @@ _ROLES: Final = {
 # weft's visibility names, as account settings keep them, to Mastodon's.
 _MASTODON_VISIBILITY: Final = {"public": "public", "unlisted": "unlisted", "followers": "private",
                                "direct": "direct"}
-
-
-def short_did(did: str) -> str:
-    """The stable short name of an identity not hosted here (see the module docstring)."""
-    return did.removeprefix(DID_PREFIX)[:SHORT_DID_CHARS]
-
-
-def handle_of(person: Person) -> str:
-    """``username`` and ``acct`` of a person: the account's username, else the DID's short form."""
-    return person.username or short_did(person.did)
 
 
 def iso_time(ms: int) -> str:
