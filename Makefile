@@ -16,6 +16,8 @@ NODE_STAMP := node_modules/.weft-installed
 # The browser tests (tests/web) drive Debian's Chromium through Playwright, which never
 # downloads a browser of its own; installed here with apt-get when it is missing.
 CHROMIUM := /usr/bin/chromium
+# The server benchmark (bench/bench_server.py) loads the HTTP server with wrk, from Debian.
+WRK := /usr/bin/wrk
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: help install node-tools browser run test lint pg-check bench clean
@@ -78,8 +80,13 @@ pg-check: $(STAMP)
 test: lint pg-check $(NODE_STAMP) $(CHROMIUM)
 	$(BIN)/pytest tests
 
-bench: $(STAMP)
+bench: $(STAMP) $(WRK)
 	$(BIN)/python -m bench $(BENCH)
+
+$(WRK):
+	@command -v apt-get >/dev/null 2>&1 || { echo "!! make bench needs wrk at $(WRK); install it"; exit 1; }
+	$(SUDO) apt-get install -y --no-install-recommends wrk \
+	    || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends wrk; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build

@@ -140,3 +140,30 @@ async def test_uploads_are_processed_and_attached_once(any_config) -> None:
         failed = await social.uploads.wait(erin, broken.id, seconds=30)
         assert failed.state == "failed" and failed.error
         await social.close()
+
+
+async def test_persons_read_together_are_the_persons_read_one_by_one(any_config) -> None:
+    from weft.store import people
+    from weft.store.schema import identities
+
+    async with Node.open(any_config("n")) as node:
+        site = await _site(node)
+        social = site.social
+        names = ["gina", "hal", "ivy"]
+        accounts = [await site.accounts.sign_up(name, "a long password", by_admin=True) for name in names]
+        gina, hal, ivy = accounts
+        from weft.api.mastodon.directory import Directory, ProfileChange
+        await Directory(site).update_profile(ivy, ProfileChange(locked=True, display_name="Ivy"))
+        await social.following.relate(gina, hal.identity, "follow")
+        await social.following.relate(hal, gina.identity, "follow")
+        await social.following.relate(gina, ivy.identity, "follow")        # a request: not counted
+        await social.posting.compose(gina, Draft("one"))
+        await social.posting.compose(gina, Draft("two", expires_in_ms=60_000))
+        async with node.db.read() as conn:
+            ids = [row for (row,) in (await conn.execute(identities.select().with_only_columns(identities.c.id))).all()]
+            together = await people.persons(conn, ids, now_ms=node.clock())
+            one_by_one = {i: await people.person(conn, i, now_ms=node.clock()) for i in ids}
+        assert together == one_by_one
+        assert together[gina.identity].followers == 1 and together[gina.identity].following == 1
+        assert together[gina.identity].statuses == 2 and together[ivy.identity].follow_requests == 1
+        await social.close()

@@ -46,7 +46,15 @@ class People:
         return found
 
     async def many(self, identities: Iterable[int]) -> list[people.Person]:
-        return [await self.get(identity) for identity in identities]
+        wanted = list(identities)
+        await self.load(wanted)
+        return [await self.get(identity) for identity in wanted]
+
+    async def load(self, identities: Iterable[int]) -> None:
+        """Read the persons not read yet, in one go."""
+        missing = [identity for identity in identities if identity not in self._known]
+        if missing:
+            self._known.update(await people.persons(self.conn, missing, now_ms=self.now_ms))
 
     async def by_did(self, did: str) -> people.Person | None:
         identity = await people.identity_id_of(self.conn, did)
@@ -74,6 +82,11 @@ class Reader:
         marks = await statuses.viewer_marks(conn, me, me, list(found)) if me is not None else None
         blobs = [a["blob"] for row in found.values() for a in row.attachments if isinstance(a.get("blob"), str)]
         uploads = await uploads_by_blob(conn, blobs)
+        mention_ids = await people.identity_ids_of(conn, {did for row in found.values() for did in row.mentions})
+        await folks.load([row.author for row in found.values()] + list(mention_ids.values())
+                         + [booster for _, booster, _, _ in (boosts or {}).values()])
+        parents = await interactions.posts_of_entries(
+            conn, list({parse_entry_id(row.reply_to) for row in found.values() if row.reply_to}))
         result = []
         for row_id in rows:
             row = found.get(row_id)
@@ -83,13 +96,16 @@ class Reader:
             if boosts and row_id in boosts:
                 boost_row, booster, entry_id, ts = boosts[row_id]
                 boost = Boost(statuses.status_id(ts, boost_row), entry_id_text(entry_id), await folks.get(booster), ts)
-            mentioned = [person for person in [await folks.by_did(did) for did in row.mentions] if person]
+            mentioned = [await folks.get(mention_ids[did]) for did in row.mentions if did in mention_ids]
+            parent = parents.get(parse_entry_id(row.reply_to)) if row.reply_to else None
             result.append(Status(
                 row=row, author=await folks.get(row.author), mentioned=tuple(mentioned),
                 attachments=tuple(_attachment(a, uploads) for a in row.attachments if isinstance(a.get("blob"), str)),
                 favourited=marks is not None and row_id in marks["favourited"],
                 reblogged=marks is not None and row_id in marks["reblogged"],
-                bookmarked=marks is not None and row_id in marks["bookmarked"], boost=boost))
+                bookmarked=marks is not None and row_id in marks["bookmarked"], boost=boost,
+                reply_to_id=None if parent is None else statuses.status_id(parent[1], parent[0]),
+                reply_to_account=None if parent is None else parent[2]))
         return result
 
     async def visible_row(self, conn: AsyncConnection, viewer: Account | None, status_id: int) -> int:
@@ -151,11 +167,11 @@ class Reader:
                     await self.hydrate(conn, viewer, [r for r in descendants if r in shown], folks=folks))
 
     async def history(self, viewer: Account | None, status_id: int) -> tuple[Status, list[dict[str, Any]]]:
-        """The status and its versions, oldest first: {id, ts, text}."""
+        """The status and its versions, oldest first: {id, ts, text, summary, sensitive}."""
         async with self.node.db.read() as conn:
             row = await self.visible_row(conn, viewer, status_id)
             status = (await self.hydrate(conn, viewer, [row]))[0]
-            versions = await queries.history(conn, parse_entry_id(status.row.entry_id))
+            versions = await queries.history(conn, parse_entry_id(status.row.entry_id), warnings=True)
         return status, versions
 
     async def reactors(self, viewer: Account | None, status_id: int, kind: str, *, limit: int,

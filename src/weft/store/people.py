@@ -9,6 +9,7 @@ deleted posts are not counted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,16 @@ from weft.store.schema import (
 )
 from weft.store.social import follows_effectively
 
-__all__ = ["Person", "count_local_posts", "first_admin_identity", "identity_id_of", "identity_ids_with_prefix",
-           "person"]
+__all__ = [
+    "Person",
+    "count_local_posts",
+    "first_admin_identity",
+    "identity_id_of",
+    "identity_ids_of",
+    "identity_ids_with_prefix",
+    "person",
+    "persons",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,51 @@ class Person:
     statuses: int
     last_status_at: int | None
     follow_requests: int
+
+
+async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> dict[int, Person]:
+    """The persons with these identity row ids (those that exist), in a few queries for all."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = (await conn.execute(
+        select(identities.c.id, identities.c.did, entries.c.content, accounts.c.username,
+               accounts.c.created_at, accounts.c.settings)
+        .select_from(identities)
+        .outerjoin(profiles, profiles.c.identity == identities.c.id)
+        .outerjoin(entries, entries.c.id == profiles.c.entry)
+        .outerjoin(accounts, accounts.c.identity == identities.c.id)
+        .where(identities.c.id.in_(wanted)))).all()
+    following_rel = relations.alias("following_rel")
+    followers: dict[int, int] = dict((await conn.execute(
+        select(relations.c.target, func.count()).where(
+            relations.c.target.in_(wanted), relations.c.kind == FOLLOW, relations.c.active.is_(True),
+            follows_effectively(relations.c.source, relations.c.target))
+        .group_by(relations.c.target))).all())
+    following: dict[int, int] = dict((await conn.execute(
+        select(following_rel.c.source, func.count()).where(
+            following_rel.c.source.in_(wanted), following_rel.c.kind == FOLLOW, following_rel.c.active.is_(True),
+            follows_effectively(following_rel.c.source, following_rel.c.target))
+        .group_by(following_rel.c.source))).all())
+    shown = (await conn.execute(
+        select(posts.c.author, func.count(), func.max(posts.c.ts)).where(
+            posts.c.author.in_(wanted), posts.c.deleted.is_(False),
+            or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
+        .group_by(posts.c.author))).all()
+    counts = {author: (int(count), last) for author, count, last in shown}
+    found: dict[int, Person] = {}
+    for row in rows:
+        profile = orjson.loads(row.content) if row.content else {}
+        profile.pop("type", None)
+        statuses, last = counts.get(row.id, (0, None))
+        found[row.id] = Person(
+            identity=row.id, did=row.did, profile=profile, username=row.username,
+            account_settings=orjson.loads(row.settings) if row.settings else {},
+            created_at=row.created_at if row.created_at is not None else await _genesis_ts(conn, row.id),
+            followers=int(followers.get(row.id, 0)), following=int(following.get(row.id, 0)),
+            statuses=statuses, last_status_at=last,
+            follow_requests=await _follow_requests(conn, row.id) if row.username is not None else 0)
+    return found
 
 
 async def person(conn: AsyncConnection, identity: int, *, now_ms: int) -> Person | None:
@@ -118,6 +172,14 @@ async def identity_ids_with_prefix(conn: AsyncConnection, did_prefix: str, limit
     rows = await conn.execute(select(identities.c.id).where(identities.c.did.like(escaped + "%", escape="\\"))
                               .order_by(identities.c.id).limit(limit))
     return [row_id for (row_id,) in rows.all()]
+
+
+async def identity_ids_of(conn: AsyncConnection, dids: set[str]) -> dict[str, int]:
+    """DID -> identity row, for the DIDs this node knows."""
+    if not dids:
+        return {}
+    rows = await conn.execute(select(identities.c.did, identities.c.id).where(identities.c.did.in_(sorted(dids))))
+    return {did: int(row) for did, row in rows.all()}
 
 
 async def identity_id_of(conn: AsyncConnection, did: str) -> int | None:
