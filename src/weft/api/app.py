@@ -60,7 +60,8 @@ def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
     accounts, is kept at ``app.state.site`` for the faces that serve them, and adds the
     Mastodon client API (``weft.api.mastodon``).
     """
-    routes: list[BaseRoute] = [*native.ROUTES, *pages.ROUTES, *extra_routes]
+    # The other faces' routes come before the node's feed page: a site's web app has its own ``/``.
+    routes: list[BaseRoute] = [*native.ROUTES, *extra_routes, *pages.ROUTES]
     if site is not None:
         routes += mastodon.routes()
     app = Starlette(
