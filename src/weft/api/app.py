@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from weft.api import mastodon, native, pages
+from weft.api import mastodon, native, openapi, pages
 from weft.api.headers import SecurityHeaders
 from weft.api.responses import error_response, status_for
 from weft.errors import WeftError
@@ -30,7 +30,14 @@ log = logging.getLogger("weft.api")
 async def _http_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
         raise exc
-    response = error_response(exc.status_code, str(exc.detail))
+    message = str(exc.detail)
+    # Starlette's router says only "Not Found" or "Method Not Allowed": say what was asked.
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"nothing at {request.url.path[:200]}"
+    elif exc.status_code == 405 and message == "Method Not Allowed":
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path[:200]} (allowed: {allowed})"
+    response = error_response(exc.status_code, message)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -61,7 +68,7 @@ def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
     Mastodon client API (``weft.api.mastodon``).
     """
     # The other faces' routes come before the node's feed page: a site's web app has its own ``/``.
-    routes: list[BaseRoute] = [*native.ROUTES, *extra_routes, *pages.ROUTES]
+    routes: list[BaseRoute] = [*native.ROUTES, *openapi.ROUTES, *extra_routes, *pages.ROUTES]
     if site is not None:
         routes += mastodon.routes()
     app = Starlette(

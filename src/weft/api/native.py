@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from weft.api.responses import JSONResponse, int_param
-from weft.core.ids import entry_id_bytes, entry_id_text, parse_did
+from weft.core.ids import entry_id_bytes, entry_id_text, is_entry_id, parse_did
 from weft.core.keys import public_key_from_did_key
 from weft.errors import NotFound
 
@@ -81,9 +81,25 @@ async def entry(request: Request) -> JSONResponse:
     Followers-only and direct posts are not shown to this unauthenticated API."""
     node = node_of(request)
     detail = await node.show(request.path_params["entry_id"])
-    if detail.get("post", {}).get("visibility", "public") not in SHOWN:
+    if not await _shown(node, detail):
         raise NotFound(f"no entry {detail['id']} on this node")
     return JSONResponse(detail)
+
+
+async def _shown(node: Node, detail: dict[str, Any]) -> bool:
+    """Whether this API may show an entry: not a followers-only or direct post, nor an edit
+    of one (an edit carries the new text). An edit of a post not held is shown, as by
+    ``device_log``."""
+    if detail.get("post", {}).get("visibility", "public") not in SHOWN:
+        return False
+    content = detail.get("content") or {}
+    if content.get("type") != "edit" or not is_entry_id(content.get("target")):
+        return True
+    try:
+        target = await node.show(content["target"])
+    except NotFound:
+        return True
+    return bool(target.get("post", {}).get("visibility", "public") in SHOWN)
 
 
 async def feed(request: Request) -> JSONResponse:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from weft.core.encoding import MAX_SAFE_INT
 from weft.errors import (
     AuthError,
     Conflict,
@@ -65,16 +67,27 @@ def status_for(exc: WeftError) -> int:
     return 500
 
 
+_INTEGER: Final = re.compile(r"-?[0-9]+")
+
+
 def int_param(request: Request, name: str, default: int, *, low: int, high: int | None = None,
               clamp: bool = False) -> int:
-    """An integer query parameter; out of range is a 400, or clamped to ``high`` with ``clamp``."""
+    """An integer query parameter; out of range is a 400, or clamped to ``high`` with ``clamp``.
+
+    Only ASCII digits (Python's ``int`` also takes ``1_000`` and other scripts' digits), and
+    never past the protocol's largest integer, which every column holds (a 500 otherwise).
+    """
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
+    if not _INTEGER.fullmatch(raw):
+        raise UsageError(f"query parameter {name!r} must be an integer")
     try:
         value = int(raw)
-    except ValueError:
-        raise UsageError(f"query parameter {name!r} must be an integer") from None
+    except ValueError:  # more digits than Python converts (4300)
+        raise UsageError(f"query parameter {name!r} is out of range") from None
+    if high is None and value > MAX_SAFE_INT:
+        raise UsageError(f"query parameter {name!r} must be at most {MAX_SAFE_INT}")
     if value < low:
         raise UsageError(f"query parameter {name!r} must be at least {low}")
     if high is not None and value > high:
