@@ -50,6 +50,8 @@ class Status:
     reblogged: bool = False
     bookmarked: bool = False
     boost: Boost | None = None     # set when this is someone's boost of ``row``
+    reply_to_id: int | None = None       # the status id of the post this one answers, if held here
+    reply_to_account: int | None = None  # and its author's identity row
 
     @property
     def id(self) -> int:
@@ -91,6 +93,7 @@ class Relationship:
     blocking: bool
     blocked_by: bool
     muting: bool
+    requested_by: bool = False     # they asked to follow the viewer (locked), who has not answered
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.store.schema import bookmarks, entries, posts, reactions
 from weft.store.sql import insert_ignoring
 
-__all__ = ["add_bookmark", "own_reaction", "reactors", "remove_bookmark", "thread_rows"]
+__all__ = ["add_bookmark", "own_reaction", "posts_of_entries", "reactors", "remove_bookmark", "thread_rows"]
 
 
 async def own_reaction(conn: AsyncConnection, author: int, target: bytes,
@@ -49,3 +49,13 @@ async def thread_rows(conn: AsyncConnection, root: bytes) -> list[tuple[int, byt
         select(posts.c.entry, entries.c.entry_id, posts.c.reply_to).join(entries, entries.c.id == posts.c.entry)
         .where((posts.c.root == root) | (entries.c.entry_id == root)).order_by(posts.c.ts, posts.c.entry))
     return [(row, bytes(entry_id), None if parent is None else bytes(parent)) for row, entry_id, parent in rows.all()]
+
+
+async def posts_of_entries(conn: AsyncConnection, entry_ids: list[bytes]) -> dict[bytes, tuple[int, int, int]]:
+    """(post row, ts, author) of the posts among ``entry_ids`` (the parents replies point at)."""
+    if not entry_ids:
+        return {}
+    rows = await conn.execute(
+        select(entries.c.entry_id, posts.c.entry, posts.c.ts, posts.c.author).join(entries, entries.c.id == posts.c.entry)
+        .where(entries.c.entry_id.in_(entry_ids)))
+    return {bytes(entry_id): (row, ts, author) for entry_id, row, ts, author in rows.all()}

@@ -262,8 +262,12 @@ async def entry_detail(conn: AsyncConnection, entry_id: bytes, *, now_ms: int) -
     return detail
 
 
-async def history(conn: AsyncConnection, entry_id: bytes) -> list[dict[str, Any]]:
-    """A post's versions, oldest first: the original and each edit by its author still held."""
+async def history(conn: AsyncConnection, entry_id: bytes, *, warnings: bool = False) -> list[dict[str, Any]]:
+    """A post's versions, oldest first: the original and each edit by its author still held.
+
+    With ``warnings``, each version also has its ``summary`` (content warning, or None) and
+    ``sensitive``, as an edit sets them (an edit that does not say keeps the original's).
+    """
     original = (await conn.execute(select(entries.c.ts, entries.c.content, entries.c.author)
                                    .where(entries.c.entry_id == entry_id))).first()
     if original is None:
@@ -277,6 +281,12 @@ async def history(conn: AsyncConnection, entry_id: bytes) -> list[dict[str, Any]
                  "text": orjson.loads(original.content).get("text") if original.content else None}]
     versions += [{"id": entry_id_text(eid), "ts": ts, "text": orjson.loads(c).get("text") if c else None}
                  for eid, ts, c in rows]
+    if warnings:
+        first = orjson.loads(original.content) if original.content else {}
+        for version, content in zip(versions, [original.content, *(c for _, _, c in rows)], strict=True):
+            data = orjson.loads(content) if content else {}
+            version["summary"] = data.get("summary") if isinstance(data.get("summary"), str) else None
+            version["sensitive"] = bool(data.get("sensitive", first.get("sensitive", False)))
     return versions
 
 
