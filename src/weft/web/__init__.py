@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from weft.site import Site
-from weft.web import admin_pages, auth_pages, downloads, password_pages, settings_pages
+from weft.web import admin_pages, auth_pages, downloads, feeds, password_pages, settings_pages
 from weft.web.pages import Handler, page
 
 __all__ = ["routes"]
@@ -30,6 +30,9 @@ def routes(site: Site) -> list[BaseRoute]:
         return Route(path, page(handler, site), methods=["POST"])
 
     return [
+        get("/@{username}.rss", feeds.rss),
+        get("/@{username}.atom", feeds.atom),
+        get("/users/{username}.rss", feeds.rss),
         get("/auth/sign_up", auth_pages.sign_up_form),
         post("/auth/sign_up", auth_pages.sign_up),
         get("/auth/welcome", auth_pages.welcome),
