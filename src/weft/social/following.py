@@ -62,7 +62,7 @@ class Following:
         async with self.node.db.read() as conn:
             rows = await relationships.relation_rows(conn, account.identity, identities)
         return [Relationship(row.other, row.following, row.requested, row.followed_by, row.blocking,
-                             row.blocked_by, row.muting) for row in rows]
+                             row.blocked_by, row.muting, row.requested_by) for row in rows]
 
     async def followers(self, identity: int, *, limit: int, max_id: int | None = None,
                         since_id: int | None = None) -> list[Person]:

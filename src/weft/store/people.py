@@ -160,7 +160,7 @@ async def _follow_requests(conn: AsyncConnection, identity: int) -> int:
         return 0
     answered = select(follow_grants.c.source).where(
         follow_grants.c.source == identity, follow_grants.c.target == relations.c.source,
-        follow_grants.c.ts >= relations.c.ts)
+        or_(follow_grants.c.active.is_(True), follow_grants.c.ts >= relations.c.ts))
     return await _count(conn, select(func.count()).select_from(relations).where(
         relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
         ~answered.exists()))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, literal, or_, select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import (
@@ -28,11 +29,12 @@ class RelationRow:
 
     other: int
     following: bool          # me follows other and, if other is locked, was let in
-    requested: bool          # me follows other, who is locked and has not let me in
+    requested: bool          # me asked to follow other, who is locked and has not answered
     followed_by: bool        # other follows me (let in, if I am locked)
     blocking: bool
     blocked_by: bool
     muting: bool
+    requested_by: bool = False   # other asked to follow me (locked) and I have not answered
 
 
 async def _active(conn: AsyncConnection, sources: Sequence[int], targets: Sequence[int],
@@ -40,6 +42,23 @@ async def _active(conn: AsyncConnection, sources: Sequence[int], targets: Sequen
     rows = await conn.execute(select(relations.c.source, relations.c.target).where(
         relations.c.source.in_(list(sources)), relations.c.target.in_(list(targets)),
         relations.c.kind == kind, relations.c.active.is_(True)))
+    return {(source, target) for source, target in rows.all()}
+
+
+def _answered() -> Any:
+    """SQL, for a follow in ``relations``: its target answered it (let the follower in at any
+    time, or turned it away since it came)."""
+    return select(follow_grants.c.source).where(
+        follow_grants.c.source == relations.c.target, follow_grants.c.target == relations.c.source,
+        or_(follow_grants.c.active.is_(True), follow_grants.c.ts >= relations.c.ts)).exists()
+
+
+async def _unanswered(conn: AsyncConnection, sources: Sequence[int], targets: Sequence[int]) -> set[tuple[int, int]]:
+    """(follower, followed) among these whose follow of a locked identity waits for an answer."""
+    locked = select(profiles.c.identity).where(profiles.c.identity == relations.c.target, profiles.c.locked.is_(True))
+    rows = await conn.execute(select(relations.c.source, relations.c.target).where(
+        relations.c.source.in_(list(sources)), relations.c.target.in_(list(targets)), relations.c.kind == FOLLOW,
+        relations.c.active.is_(True), locked.exists(), ~_answered()))
     return {(source, target) for source, target in rows.all()}
 
 
@@ -55,9 +74,12 @@ async def relation_rows(conn: AsyncConnection, me: int, others: Sequence[int]) -
     they_in = {row for (row,) in (await conn.execute(select(relations.c.source).where(
         relations.c.target == me, relations.c.source.in_(wanted), relations.c.kind == FOLLOW,
         relations.c.active.is_(True), follows_effectively(relations.c.source, literal(me))))).all()}
-    return [RelationRow(other=other, following=other in let_in, requested=other in mine[FOLLOW] and other not in let_in,
+    asked = {target for _, target in await _unanswered(conn, [me], wanted)}
+    asked_me = {source for source, _ in await _unanswered(conn, wanted, [me])}
+    return [RelationRow(other=other, following=other in let_in, requested=other in asked - let_in,
                         followed_by=other in they_in, blocking=other in mine[BLOCK],
-                        blocked_by=other in theirs[BLOCK], muting=other in mine[MUTE])
+                        blocked_by=other in theirs[BLOCK], muting=other in mine[MUTE],
+                        requested_by=other in asked_me - they_in)
             for other in wanted]
 
 
@@ -93,12 +115,8 @@ async def follow_request_rows(conn: AsyncConnection, identity: int, *, limit: in
     locked = (await conn.execute(select(profiles.c.locked).where(profiles.c.identity == identity))).scalar()
     if not locked:
         return []
-    answered = select(follow_grants.c.source).where(
-        follow_grants.c.source == identity, follow_grants.c.target == relations.c.source,
-        or_(follow_grants.c.active.is_(True), follow_grants.c.ts >= relations.c.ts))
-    query = select(relations.c.source).where(and_(
-        relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
-        ~answered.exists()))
+    query = select(relations.c.source).where(
+        relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True), ~_answered())
     if max_id is not None:
         query = query.where(relations.c.source < max_id)
     return [row for (row,) in (await conn.execute(query.order_by(relations.c.source.desc()).limit(limit))).all()]

@@ -165,14 +165,20 @@ async def forget_posts(conn: AsyncConnection, post_rows: Sequence[int]) -> None:
 
 
 def follows_effectively(follower: Any, followed: Any) -> Any:
-    """SQL: ``follower`` follows ``followed`` and, if ``followed`` is locked, was let in.
+    """SQL: ``follower`` follows ``followed``, was not turned away since (a ``follow_reject``
+    newer than the follow: a locked identity's "no", or anyone's "remove from followers"),
+    and, if ``followed`` is locked, was let in.
 
     Both arguments are SQL expressions for identity rows (columns or literals).
     """
+    edge = relations.alias("follow_edge")
     locked = select(profiles.c.identity).where(profiles.c.identity == followed, profiles.c.locked.is_(True))
     granted = select(follow_grants.c.source).where(
         follow_grants.c.source == followed, follow_grants.c.target == follower, follow_grants.c.active.is_(True))
-    following = select(relations.c.source).where(
-        relations.c.source == follower, relations.c.target == followed, relations.c.kind == FOLLOW,
-        relations.c.active.is_(True))
+    turned_away = select(follow_grants.c.source).where(
+        follow_grants.c.source == followed, follow_grants.c.target == follower, follow_grants.c.active.is_(False),
+        follow_grants.c.ts >= edge.c.ts).correlate_except(follow_grants)
+    following = select(edge.c.source).where(
+        edge.c.source == follower, edge.c.target == followed, edge.c.kind == FOLLOW, edge.c.active.is_(True),
+        ~turned_away.exists()).correlate_except(edge)
     return and_(following.exists(), or_(~locked.exists(), granted.exists()))
