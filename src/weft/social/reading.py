@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Reader", "viewer_identity"]
 
+MEDIA_SCAN_LIMIT = 80
+MEDIA_SCAN_BATCHES = 10
+
 
 def viewer_identity(viewer: Account | None) -> int | None:
     return None if viewer is None else viewer.identity
@@ -130,11 +133,39 @@ class Reader:
             return await self.hydrate(conn, viewer, [row for row in wanted if row in shown])
 
     async def timeline(self, viewer: Account | None, kind: TimelineKind, page: Page, *, tag: str | None = None,
-                       account: int | None = None) -> list[Status]:
+                       account: int | None = None, only_media: bool = False) -> list[Status]:
+        """A page of a timeline, newest first; ``only_media``: of the posts with images only."""
         async with self.node.db.read() as conn:
-            rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
-                                           tag=tag, account=account)
+            if only_media:
+                rows = await self._with_media(conn, viewer, kind, page, tag=tag, account=account)
+            else:
+                rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
+                                               tag=tag, account=account)
             return await self.hydrate(conn, viewer, rows)
+
+    async def _with_media(self, conn: AsyncConnection, viewer: Account | None, kind: TimelineKind, page: Page, *,
+                          tag: str | None, account: int | None) -> list[int]:
+        """The rows of a page of posts with images: the timeline read on in batches, going
+        away from the page's cursor, until the page is full or ``MEDIA_SCAN_BATCHES`` batches
+        were read (a page may then be short; its Link header still leads on)."""
+        found: list[int] = []
+        scan = Page(limit=MEDIA_SCAN_LIMIT, max_id=page.max_id, since_id=page.since_id, min_id=page.min_id)
+        for _ in range(MEDIA_SCAN_BATCHES):
+            batch = await statuses.timeline(conn, kind, viewer_identity(viewer), scan, now_ms=self.node.clock(),
+                                            tag=tag, account=account)
+            if not batch:
+                break
+            rows = await statuses.status_rows(conn, batch, now_ms=self.node.clock())
+            with_media = [row for row in batch if row in rows and rows[row].attachments]
+            if page.min_id is not None:   # a batch of the posts just after min_id: read on towards newer
+                found = with_media + found
+                scan = Page(limit=MEDIA_SCAN_LIMIT, min_id=rows[batch[0]].id)
+            else:
+                found += with_media
+                scan = Page(limit=MEDIA_SCAN_LIMIT, max_id=rows[batch[-1]].id, since_id=page.since_id)
+            if len(found) >= page.limit or len(batch) < MEDIA_SCAN_LIMIT:
+                break
+        return found[-page.limit:] if page.min_id is not None else found[:page.limit]
 
     async def context(self, viewer: Account | None, status_id: int) -> tuple[list[Status], list[Status]]:
         """(ancestors oldest first, descendants in reading order) that the viewer may see."""

@@ -12,7 +12,6 @@ from weft.core.content import MAX_ATTACHMENTS, VISIBILITIES
 from weft.core.ids import entry_id_text, parse_entry_id
 from weft.core.text import count_characters, hashtags, mentions
 from weft.errors import Forbidden, NotFound, UsageError
-from weft.node import LocalIdentity
 from weft.ratelimit import limit
 from weft.social.model import Draft, Status
 from weft.social.reading import Reader
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from weft.accounts import Account
+    from weft.node import LocalIdentity
     from weft.site import Site
 
 __all__ = ["MAX_CHARACTERS", "MAX_MEDIA_ATTACHMENTS", "MAX_SUMMARY_CHARS", "Posting"]

@@ -16,11 +16,27 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from weft.api.mastodon import accounts, apps, instance, oauth_pages, oauth_tokens
+from weft.api.mastodon import (
+    account_lists,
+    accounts,
+    apps,
+    instance,
+    markers,
+    media,
+    notifications,
+    oauth_pages,
+    oauth_tokens,
+    relationships,
+    status_actions,
+    statuses,
+    timelines,
+)
 
 __all__ = ["routes"]
 
 
 def routes() -> list[BaseRoute]:
     """Every route of the client API, in the order they must be matched."""
-    return [*apps.ROUTES, *oauth_pages.ROUTES, *oauth_tokens.ROUTES, *instance.ROUTES, *accounts.ROUTES]
+    return [*apps.ROUTES, *oauth_pages.ROUTES, *oauth_tokens.ROUTES, *instance.ROUTES,
+            *relationships.ROUTES, *account_lists.ROUTES, *accounts.ROUTES,
+            *statuses.ROUTES, *status_actions.ROUTES, *timelines.ROUTES, *notifications.ROUTES, *markers.ROUTES, *media.ROUTES]

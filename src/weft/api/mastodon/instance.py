@@ -24,6 +24,7 @@ from weft.api.mastodon.directory import MAX_FIELD_CHARS, MAX_FIELDS, MAX_NOTE_CH
 from weft.api.mastodon.entities import DEFAULT_AVATAR_PATH, DEFAULT_HEADER_PATH, account_entity
 from weft.api.responses import JSONResponse
 from weft.media.images import MAX_DESCRIPTION_CHARS
+from weft.social import MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS
 from weft.store import people
 from weft.store.accounts import count_accounts
 
@@ -35,8 +36,6 @@ __all__ = ["IMAGE_MATRIX_LIMIT", "IMAGE_SIZE_LIMIT", "MASTODON_API_VERSION", "MA
 
 MASTODON_VERSION: Final = "4.3.0"
 MASTODON_API_VERSION: Final = 2
-MAX_CHARACTERS: Final = 5000
-MAX_MEDIA_ATTACHMENTS: Final = 4
 CHARACTERS_RESERVED_PER_URL: Final = 23
 SUPPORTED_MIME_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "image/gif")
 IMAGE_SIZE_LIMIT: Final = 16 * 1024 * 1024         # bytes of one upload

@@ -1,0 +1,89 @@
+"""Timelines: home, public (``local=true``: this node's own identities), a hashtag's, and
+one's bookmarks and favourites, newest first, paged by status id with Link headers.
+
+weft has no ActivityPub posts from other servers yet, so ``remote=true`` (and a local
+hashtag timeline, which is the whole hashtag timeline less those) is answered honestly:
+``remote`` is empty. The home timeline, bookmarks and favourites need a person's token;
+the public ones do not, but a token given must allow reading statuses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from starlette.requests import Request
+
+from weft.api.mastodon.auth import authorize, endpoint, person_of, site_of
+from weft.api.mastodon.cors import api_route
+from weft.api.mastodon.paging import page_of, paged
+from weft.api.mastodon.params import read_params
+from weft.api.mastodon.status_entities import status_entity
+from weft.api.mastodon.statuses import optional_viewer
+from weft.api.responses import JSONResponse
+from weft.core.text import MAX_HASHTAG_CHARS
+from weft.store.social import normal_tag
+
+if TYPE_CHECKING:
+    from weft.accounts import Account
+    from weft.social import Status
+    from weft.store.statuses import Page, TimelineKind
+
+__all__ = ["ROUTES"]
+
+READ: Final = ("read:statuses",)
+
+
+async def _answer(request: Request, viewer: Account | None, kind: TimelineKind, page: Page, *,
+                  tag: str | None = None, only_media: bool = False) -> JSONResponse:
+    site = site_of(request)
+    found: list[Status] = await site.social.statuses.timeline(viewer, kind, page, tag=tag, only_media=only_media)
+    return paged(request, [status_entity(status, site.base_url) for status in found])
+
+
+@endpoint
+async def home(request: Request) -> JSONResponse:
+    account = person_of(await authorize(request, *READ))
+    return await _answer(request, account, "home", page_of(await read_params(request)))
+
+
+@endpoint
+async def public(request: Request) -> JSONResponse:
+    viewer = await optional_viewer(request, *READ)
+    params = await read_params(request)
+    page = page_of(params)
+    if params.flag("remote") and not params.flag("local"):
+        return paged(request, [])
+    kind: TimelineKind = "local" if params.flag("local") else "public"
+    return await _answer(request, viewer, kind, page, only_media=bool(params.flag("only_media")))
+
+
+@endpoint
+async def hashtag(request: Request) -> JSONResponse:
+    viewer = await optional_viewer(request, *READ)
+    params = await read_params(request)
+    page = page_of(params)
+    name = normal_tag(str(request.path_params["hashtag"])[:MAX_HASHTAG_CHARS * 4])
+    if not name or params.flag("remote"):
+        return paged(request, [])
+    return await _answer(request, viewer, "tag", page, tag=name, only_media=bool(params.flag("only_media")))
+
+
+@endpoint
+async def bookmarks(request: Request) -> JSONResponse:
+    account = person_of(await authorize(request, "read:bookmarks"))
+    return await _answer(request, account, "bookmarks", page_of(await read_params(request)))
+
+
+@endpoint
+async def favourites(request: Request) -> JSONResponse:
+    account = person_of(await authorize(request, "read:favourites"))
+    return await _answer(request, account, "favourites", page_of(await read_params(request)))
+
+
+ROUTES: Final = [
+    api_route("/api/v1/timelines/home", home, ["GET"]),
+    api_route("/api/v1/timelines/public", public, ["GET"]),
+    api_route("/api/v1/timelines/tag/{hashtag}", hashtag, ["GET"]),
+    api_route("/api/v1/bookmarks", bookmarks, ["GET"]),
+    api_route("/api/v1/favourites", favourites, ["GET"]),
+]
