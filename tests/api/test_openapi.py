@@ -182,6 +182,7 @@ async def test_every_operation_answers_as_documented_with_real_data(
         await api.get("/api/feed", expect=404)
         ids = await _populate(served, clock)
 
+        assert await api.get("/api/health") == {"status": "ok"}
         node = await api.get("/api/node")
         assert node["gossip"]["key"] == served.node.transport_key().did and node["gossip"]["port"] > 0
         me = await api.get("/api/identity")

@@ -119,7 +119,13 @@ async def node_info(request: Request) -> JSONResponse:
     return JSONResponse({"did": node.local().did, "gossip": request.app.state.gossip})
 
 
+async def health(request: Request) -> JSONResponse:
+    """The server answers (for monitors and load balancers); it reads nothing."""
+    return JSONResponse({"status": "ok"})
+
+
 ROUTES: Final = [
+    Route("/api/health", health, methods=["GET"]),
     Route("/api/node", node_info, methods=["GET"]),
     Route("/api/identity", identity, methods=["GET"]),
     Route("/api/identities/{did}", identity_of, methods=["GET"]),

@@ -162,6 +162,7 @@ def _schemas() -> dict[str, Schema]:
                    "description": "an Ed25519 public key as a did:key"},
         "EntryId": {"type": "string", "pattern": "^[a-z2-7]{51}[aq]$",
                     "description": "base32 of the SHA-256 of the signed bytes"},
+        "Health": _object({"status": {"type": "string", "const": "ok"}}),
         "NodeInfo": _object({"did": _ref("Did"), "gossip": _nullable(_object({
             "key": _ref("DidKey"), "port": {"type": "integer", "minimum": 1, "maximum": 65535}}))}),
         "IdentityState": state,
@@ -232,6 +233,8 @@ def _paths() -> dict[str, Schema]:
                       f"at most this many; more than {cap} is read as {cap}")
 
     return {
+        "/api/health": _get("getHealth", "Whether the server answers: for load balancers and monitors; reads nothing.",
+                            _ok("the server is up", _ref("Health"))),
         "/api/node": _get("getNode", "What a peer needs to reach this node: its identity and gossip port.",
                           _ok("the node", _ref("NodeInfo"))),
         "/api/identity": _get("getIdentity", "This node's own identity: DID, current state, profile.",
