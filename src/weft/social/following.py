@@ -2,14 +2,16 @@
 
 A follow of a locked account is a request until its owner answers with a signed
 ``follow_accept`` or ``follow_reject``; until then the follower sees none of the
-followers-only posts (weft.store.social.follows_effectively).
+followers-only posts (weft.store.social.follows_effectively). A ``follow_reject`` also
+removes a follower of an open account. A block ends the follows both ways, as on
+Mastodon, and nobody follows across a block.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from weft.errors import NotFound, UsageError
+from weft.errors import Forbidden, NotFound, UsageError
 from weft.ratelimit import limit
 from weft.social.model import Relationship
 from weft.social.reading import People
@@ -47,6 +49,8 @@ class Following:
         if other.identity == account.identity:
             raise UsageError(f"you cannot {action} yourself")
         current = (await self.relationships(account, [identity]))[0]
+        if action == "follow" and (current.blocking or current.blocked_by):
+            raise Forbidden("you cannot follow an account you block or that blocks you")
         already = {"follow": current.following or current.requested, "unfollow": not (current.following or current.requested),
                    "block": current.blocking, "unblock": not current.blocking,
                    "mute": current.muting, "unmute": not current.muting}[action]
@@ -55,11 +59,20 @@ class Following:
             author = self.site.accounts.author(await self.site.accounts.account(account.id))
             if action == "block" and (current.following or current.requested):
                 await self.node.publish({"type": "unfollow", "target": other.did}, author=author)
+            if action == "block" and (current.followed_by or current.requested_by):
+                # As Mastodon does: whom you block no longer follows you (nor asks to).
+                await self.node.publish({"type": "follow_reject", "target": other.did}, author=author)
             await self.node.publish({"type": RELATION_WRITES[action], "target": other.did}, author=author)
         return (await self.relationships(account, [identity]))[0]
 
-    async def relationships(self, account: Account, identities: list[int]) -> list[Relationship]:
+    async def relationships(self, account: Account, identities: list[int], *,
+                            known_only: bool = False) -> list[Relationship]:
+        """The account's relation to each of ``identities``; with ``known_only``, those this node
+        does not know are left out (else each is answered, as a stranger)."""
         async with self.node.db.read() as conn:
+            if known_only:
+                known = await relationships.known_identities(conn, identities)
+                identities = [identity for identity in identities if identity in known]
             rows = await relationships.relation_rows(conn, account.identity, identities)
         return [Relationship(row.other, row.following, row.requested, row.followed_by, row.blocking,
                              row.blocked_by, row.muting, row.requested_by) for row in rows]

@@ -13,6 +13,7 @@ from weft.core.ids import entry_id_text, parse_entry_id
 from weft.errors import NotFound
 from weft.social.model import Attachment, Boost, Status
 from weft.store import interactions, people, queries, statuses
+from weft.store.account_statuses import AccountFilters, account_statuses
 from weft.store.schema import BOOST, LIKE
 from weft.store.statuses import Page, TimelineKind
 from weft.store.uploads import uploads_by_blob
@@ -166,6 +167,20 @@ class Reader:
             if len(found) >= page.limit or len(batch) < MEDIA_SCAN_LIMIT:
                 break
         return found[-page.limit:] if page.min_id is not None else found[:page.limit]
+
+    async def of_account(self, viewer: Account | None, account: int, page: Page,
+                         filters: AccountFilters = AccountFilters()) -> list[Status]:
+        """A page of a person's posts and boosts (Mastodon's account statuses), newest first."""
+        async with self.node.db.read() as conn:
+            items = await account_statuses(conn, viewer_identity(viewer), account, page, now_ms=self.node.clock(),
+                                           filters=filters)
+            folks = People(conn, self.node.clock())
+            # A post may be on the page twice (posted, then boosted by its author): hydrate each kind apart.
+            boosts = {item.post: item.boost for item in items if item.boost is not None}
+            plain = await self.hydrate(conn, viewer, [item.post for item in items if item.boost is None], folks=folks)
+            boosted = await self.hydrate(conn, viewer, list(boosts), boosts=boosts, folks=folks)
+        by_item = {(s.row.row, False): s for s in plain} | {(s.row.row, True): s for s in boosted}
+        return [by_item[key] for key in ((item.post, item.boost is not None) for item in items) if key in by_item]
 
     async def context(self, viewer: Account | None, status_id: int) -> tuple[list[Status], list[Status]]:
         """(ancestors oldest first, descendants in reading order) that the viewer may see."""

@@ -15,12 +15,14 @@ from weft.store.schema import (
     MUTE,
     RELATION_CODES,
     follow_grants,
+    identities,
     profiles,
     relations,
 )
 from weft.store.social import follows_effectively
 
-__all__ = ["RelationRow", "follow_request_rows", "follower_rows", "following_rows", "relation_rows", "relation_targets"]
+__all__ = ["RelationRow", "follow_request_rows", "follower_rows", "following_rows", "known_identities", "relation_rows",
+           "relation_targets"]
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,11 @@ async def relation_targets(conn: AsyncConnection, identity: int, kind: str, *, l
     if max_id is not None:
         query = query.where(relations.c.target < max_id)
     return [row for (row,) in (await conn.execute(query.order_by(relations.c.target.desc()).limit(limit))).all()]
+
+
+async def known_identities(conn: AsyncConnection, rows: Sequence[int]) -> set[int]:
+    """Which of ``rows`` are identities this node knows."""
+    wanted = list(dict.fromkeys(rows))
+    if not wanted:
+        return set()
+    return {row for (row,) in (await conn.execute(select(identities.c.id).where(identities.c.id.in_(wanted)))).all()}
