@@ -245,7 +245,7 @@ async def test_every_operation_answers_as_documented_with_real_data(
         assert "/api/nowhere" in missing.json()["error"]
         posted = await client.post("/api/feed", content=b"{}")
         assert posted.status_code == 405 and not problems(ERROR, posted.json())
-        assert posted.headers["allow"] == "GET, HEAD" and "POST" in posted.json()["error"]
+        assert set(posted.headers["allow"].split(", ")) == {"GET", "HEAD"} and "POST" in posted.json()["error"]
 
         # The schemas would catch a body that broke them.
         wrong_feed = copy.deepcopy(feed)
