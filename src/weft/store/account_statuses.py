@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import LargeBinary, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -39,8 +39,8 @@ __all__ = ["AccountFilters", "AccountItem", "account_statuses", "has_media"]
 
 # Post content is canonical JSON (sorted keys, no whitespace, quotes inside strings escaped),
 # so these bytes occur in a post's content only as its own non-empty "attachments" key.
-_ATTACHMENTS = b'%"attachments":[%'
-_NO_ATTACHMENTS = b'%"attachments":[]%'
+_ATTACHMENTS = b'"attachments":['
+_NO_ATTACHMENTS = b'"attachments":[]'
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,18 @@ class AccountItem:
     boost: tuple[int, int, bytes, int] | None  # (boost row, booster, boost entry id, ts), as Reader.hydrate takes
 
 
-def has_media() -> ColumnElement[bool]:
-    """SQL: the current ``posts`` row carries images."""
+def has_media(dialect: str) -> ColumnElement[bool]:
+    """SQL: the current ``posts`` row carries images (``dialect``: the connection's, by name)."""
     original = entries.alias("original")
-    return exists().where(original.c.id == posts.c.entry, original.c.content.like(_ATTACHMENTS),
-                          not_(original.c.content.like(_NO_ATTACHMENTS)))
+    content = original.c.content
+    if dialect == "sqlite":  # SQLite's LIKE never matches a BLOB; instr() reads its bytes
+        found = and_(func.instr(content, literal(_ATTACHMENTS, LargeBinary)) > 0,
+                     func.instr(content, literal(_NO_ATTACHMENTS, LargeBinary)) == 0)
+    else:                    # PostgreSQL: bytea LIKE bytea
+        like = content.op("LIKE", is_comparison=True)
+        found = and_(like(literal(b"%" + _ATTACHMENTS + b"%", LargeBinary)),
+                     not_(like(literal(b"%" + _NO_ATTACHMENTS + b"%", LargeBinary))))
+    return exists().where(original.c.id == posts.c.entry, found)
 
 
 def _no_reply_but_to_oneself() -> ColumnElement[bool]:
@@ -114,7 +121,7 @@ async def account_statuses(conn: AsyncConnection, viewer: int | None, author: in
 
     where = [posts.c.author == author, _alive(now_ms), visible_to(viewer)]
     if filters.only_media:
-        where.append(has_media())
+        where.append(has_media(conn.dialect.name))
     if filters.exclude_replies:
         where.append(_no_reply_but_to_oneself())
     if filters.tag is not None:
