@@ -81,6 +81,8 @@ async def serving(config: NodeConfig, *, limits: Limits | None = None,
             finally:
                 server.should_exit = True
                 await task
+                if "social" in site.__dict__:  # made on first use: uploads finish before the node closes
+                    await site.social.close()
     finally:
         sock.close()
 

@@ -1,24 +1,57 @@
 """The web app of hosted accounts: server-rendered pages that work without JavaScript.
 
-Signing up and in, a forgotten password, settings (profile, email, password, recovery key,
-devices, archive) and the administrators' page. ``weft serve`` mounts :func:`routes`
-beside the JSON API; the pages reach the node only through the ``Site`` they are given
-(its account service and node), never through weft.api.
+Timelines (home with the compose form, local, public, tags), threads, profiles,
+notifications and search; signing up and in, a forgotten password, settings (profile,
+email, password, recovery key, devices, archive) and the administrators' page; media
+files and feeds. ``weft serve`` mounts :func:`routes` beside the JSON API; the pages
+reach the node only through the ``Site`` they are given (its social and account
+services, its node), never through weft.api.
 
 A request goes route (``weft.web.*_pages``: read the form, check CSRF and rate limits,
-render) → service (``weft.accounts``, ``weft.node``) → store.
+render) → service (``weft.social``, ``weft.accounts``, ``weft.node``) → store.
 """
 
 from __future__ import annotations
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from weft.site import Site
-from weft.web import admin_pages, auth_pages, downloads, feeds, password_pages, settings_pages
+from weft.social.names import HANDLE_PATTERN
+from weft.web import (
+    admin_pages,
+    auth_pages,
+    compose,
+    downloads,
+    feeds,
+    media_files,
+    notification_pages,
+    password_pages,
+    profile_pages,
+    settings_pages,
+    status_pages,
+    timeline_pages,
+)
 from weft.web.pages import Handler, page
 
 __all__ = ["routes"]
+
+
+class HandleConvertor(Convertor[str]):
+    """``{handle:handle}`` in a path: a username or a short DID, never with a dot, so that
+    ``/@alice.rss`` is left to the feeds."""
+
+    regex = HANDLE_PATTERN
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("handle", HandleConvertor())
 
 
 def routes(site: Site) -> list[BaseRoute]:
@@ -53,5 +86,25 @@ def routes(site: Site) -> list[BaseRoute]:
         get("/admin", admin_pages.admin),
         post("/admin/registrations", admin_pages.set_registrations),
         post("/admin/accounts/{account_id:int}/approve", admin_pages.approve),
+        get("/", timeline_pages.home),
+        get("/local", timeline_pages.local),
+        get("/public", timeline_pages.public),
+        get("/tags/{name}", timeline_pages.tag),
+        get("/compose", compose.compose_form_page),
+        post("/statuses", compose.publish),
+        get("/statuses/{status_id}/edit", status_pages.edit_form),
+        post("/statuses/{status_id}/edit", status_pages.edit),
+        get("/statuses/{status_id}/delete", status_pages.delete_form),
+        post("/statuses/{status_id}/delete", status_pages.delete),
+        post("/statuses/{status_id}/{action}", status_pages.act),
+        get("/@{handle:handle}", profile_pages.profile),
+        get("/@{handle:handle}/followers", profile_pages.followers),
+        get("/@{handle:handle}/following", profile_pages.following),
+        get("/@{handle:handle}/{status_id}", status_pages.thread),
+        post("/@{handle:handle}/{action}", profile_pages.relate),
+        get("/notifications", notification_pages.notifications),
+        get("/follow_requests", notification_pages.follow_requests),
+        post("/follow_requests/{identity:int}/{verdict}", notification_pages.answer),
+        get("/media/{digest}", media_files.media_file),
         Mount("/static", app=StaticFiles(packages=[("weft.web", "static")]), name="static"),
     ]

@@ -14,9 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from weft.errors import UsageError, WeftError
 from weft.site import Site
 from weft.web.rendering import render_error
-from weft.web.visitors import SignInNeeded
+from weft.web.visitors import SignInNeeded, Visitor, check_csrf, visitor
 
-__all__ = ["Handler", "field", "local_path", "notice", "page", "read_form", "see_other"]
+__all__ = ["Handler", "acting", "back", "field", "local_path", "notice", "page", "read_form", "see_other"]
 
 Handler = Callable[[Request, Site], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -32,6 +32,9 @@ NOTICES: Final = {
     "recovery_key_forgotten": "This server no longer holds your recovery key.",
     "registrations_changed": "Registrations are changed.",
     "approved": "The account is approved; its owner can sign in now.",
+    "posted": "Your post is published.",
+    "edited": "Your post is changed.",
+    "deleted": "The post is deleted.",
 }
 
 _FIELD_MAX: Final = 10_000
@@ -88,3 +91,29 @@ def field(form: FormData, name: str, *, limit: int = _FIELD_MAX, label: str | No
     if len(value) > limit:
         raise UsageError(f"{label or name.replace('_', ' ')} is longer than {limit} characters")
     return value
+
+
+async def acting(request: Request, site: Site) -> tuple[Visitor, FormData]:
+    """The signed-in person sending a form of a page, and the form, its CSRF token checked.
+
+    Signed out (the session ended since the page was shown), they are sent to sign in
+    and then back to that page, not to this POST-only address.
+    """
+    form = await read_form(request)
+    me = await visitor(request, site)
+    if me is None:
+        raise SignInNeeded(local_path(field(form, "next", limit=2000), "/"))
+    check_csrf(form, me.csrf)
+    return me, form
+
+
+def back(form: FormData, default: str = "/", *, notice: str | None = None,
+         anchor: str | None = None) -> RedirectResponse:
+    """Back to the page a form was sent from (its ``next``, if on this site), with a notice
+    of ours and a place on the page."""
+    target = local_path(field(form, "next", limit=2000), default).split("#", 1)[0]
+    if notice is not None:
+        target += ("&" if "?" in target else "?") + f"notice={notice}"
+    if anchor is not None:
+        target += f"#{anchor}"
+    return see_other(target)

@@ -1,9 +1,11 @@
 """Turning templates into HTML responses, and weft errors into pages a person can read.
 
 Pages are rendered on the server with autoescaping and strict undefined variables. They
-load one stylesheet from ``/static/`` and run no script, so their Content-Security-Policy
-allows styles from this origin and forms posting back to it, and nothing else: a piece
-of text that slipped past escaping still could not run.
+load one stylesheet and one small script from ``/static/`` (the pages work without it: it
+only counts characters as people type), so their Content-Security-Policy allows styles
+and scripts from this origin and no inline ones, images from here and https (avatars a
+profile names), and forms posting back here: a piece of text that slipped past escaping
+still could not run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -29,19 +32,24 @@ from weft.errors import (
     WeftError,
 )
 from weft.ratelimit import RateLimited
+from weft.web.display import iso_time
 
-__all__ = ["PAGE_CSP", "render", "render_error", "status_for"]
+__all__ = ["PAGE_CSP", "here", "render", "render_error", "status_for"]
 
 log = logging.getLogger("weft.web")
 
-PAGE_CSP: Final = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                   "base-uri 'none'; frame-ancestors 'none'")
+PAGE_CSP: Final = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+                   "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 # Pages show who is signed in and carry CSRF tokens: no shared cache may keep them.
 PAGE_HEADERS: Final = {"content-security-policy": PAGE_CSP, "cache-control": "no-store"}
 
 
 def _date(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 def _sentence(text: str) -> str:
@@ -59,8 +67,14 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("weft.web", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(date=_date, sentence=_sentence)
+    env.filters.update(date=_date, sentence=_sentence, iso=iso_time, plural=_plural)
     return env
+
+
+def here(request: Request) -> str:
+    """This page's path and query (less any notice): where its forms come back to (``next``)."""
+    query = urlencode([(key, value) for key, value in request.query_params.multi_items() if key != "notice"])
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def render(request: Request, template: str, *, title: str, status: int = 200,
@@ -73,8 +87,11 @@ def render(request: Request, template: str, *, title: str, status: int = 200,
     site = getattr(request.state, "site", None)  # set by weft.web.pages.page
     values: dict[str, Any] = {
         "site_title": site.title if site is not None else "weft",
+        "site_host": site.host if site is not None else "",
         "title": title,
+        "heading": None,           # the page's <h1>, when it is not its title
         "request_path": request.url.path,
+        "here": here(request),
         "visitor": getattr(request.state, "visitor", None),
         "error": None,
         "notice": None,

@@ -1,0 +1,153 @@
+"""Statuses and people as the pages show them: plain values the templates read, with the
+post's HTML made here (weft.core.text.render_html), never from anything a person typed.
+
+URLs follow what every face shares: ``/@handle`` for a person, ``/@handle/{id}`` for a
+status, ``/tags/{name}`` for a tag, ``/media/{blob}`` for an image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from markupsafe import Markup
+
+from weft.core.text import render_html
+from weft.social import Attachment, Status
+from weft.social.names import handle_of
+from weft.store.people import Person
+
+__all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "VISIBILITY_LABELS", "ImageView", "PersonView",
+           "StatusView", "iso_time", "person_view", "status_view", "text_html"]
+
+# Served by the Mastodon API's instance routes, which every site mounts.
+DEFAULT_AVATAR_PATH: Final = "/avatars/original/missing.png"
+DEFAULT_HEADER_PATH: Final = "/headers/original/missing.png"
+
+VISIBILITY_LABELS: Final = {"public": "Public", "unlisted": "Unlisted", "followers": "Followers only",
+                            "direct": "Mentioned people only"}
+
+
+def iso_time(ms: int) -> str:
+    """For ``<time datetime>``."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _image_url(profile: dict[str, Any], key: str) -> str | None:
+    # Only http(s) URLs are taken from a profile (the page's policy allows https images).
+    value = profile.get(key)
+    if isinstance(value, str) and value.lower().startswith("https://"):
+        return value
+    return None
+
+
+def text_html(text: str, *, known: dict[str, str] | None = None, site_host: str = "") -> Markup:
+    """A person's plain text as safe HTML: links, hashtags to their tag pages, and
+    mentions of the people in ``known`` (lowercased handle -> handle) to their pages."""
+    people = known or {}
+
+    def mention_href(username: str, host: str | None) -> str | None:
+        # @bob@elsewhere is not our bob: mentions of other servers stay text.
+        if host is not None and host != site_host.lower():
+            return None
+        handle = people.get(username.lower())
+        return f"/@{handle}" if handle else None
+
+    return Markup(render_html(text, mention_href=mention_href, tag_href=lambda name: f"/tags/{name}"))
+
+
+@dataclass(frozen=True)
+class PersonView:
+    identity: int
+    handle: str
+    name: str                  # the display name, else the handle
+    url: str
+    avatar: str
+    header: str | None
+    bio: Markup
+    fields: tuple[tuple[str, Markup], ...]
+    locked: bool
+    bot: bool
+    local: bool                # an account of this site
+    followers: int
+    following: int
+    statuses: int
+
+
+def person_view(person: Person) -> PersonView:
+    profile = person.profile
+    handle = handle_of(person)
+    name = profile.get("name")
+    bio = profile.get("bio")
+    pairs = profile.get("fields")
+    pairs = pairs if isinstance(pairs, list) else []
+    fields = tuple((pair[0], text_html(pair[1])) for pair in pairs
+                   if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair))
+    return PersonView(
+        identity=person.identity, handle=handle,
+        name=name.strip() if isinstance(name, str) and name.strip() else handle,
+        url=f"/@{handle}", avatar=_image_url(profile, "avatar") or DEFAULT_AVATAR_PATH,
+        header=_image_url(profile, "header"), bio=text_html(bio) if isinstance(bio, str) else Markup(""),
+        fields=fields, locked=profile.get("locked") is True, bot=profile.get("bot") is True,
+        local=person.username is not None, followers=person.followers, following=person.following,
+        statuses=person.statuses)
+
+
+@dataclass(frozen=True)
+class ImageView:
+    src: str                   # the thumbnail if there is one
+    full: str
+    alt: str
+    width: int | None
+    height: int | None
+
+
+def _image(attachment: Attachment) -> ImageView:
+    return ImageView(src=f"/media/{attachment.thumb or attachment.blob}", full=f"/media/{attachment.blob}",
+                     alt=attachment.alt or "", width=attachment.width, height=attachment.height)
+
+
+@dataclass(frozen=True)
+class StatusView:
+    id: int                    # the status id (of the post, not of a boost of it)
+    url: str
+    author: PersonView
+    ts: int
+    edited_ts: int | None
+    expires: int | None
+    html: Markup
+    text: str                  # as written, for the edit form
+    summary: str | None
+    sensitive: bool
+    visibility: str
+    images: tuple[ImageView, ...]
+    likes: int
+    boosts: int
+    replies: int
+    favourited: bool
+    reblogged: bool
+    bookmarked: bool
+    mine: bool
+    boostable: bool
+    is_reply: bool
+    boosted_by: PersonView | None
+
+    @property
+    def visibility_label(self) -> str:
+        return VISIBILITY_LABELS.get(self.visibility, self.visibility)
+
+
+def status_view(status: Status, viewer_identity: int | None, site_host: str) -> StatusView:
+    row = status.row
+    author = person_view(status.author)
+    known = {handle_of(person).lower(): handle_of(person) for person in status.mentioned}
+    return StatusView(
+        id=row.id, url=f"{author.url}/{row.id}", author=author, ts=row.ts, edited_ts=row.edited_ts,
+        expires=row.expires, html=text_html(row.text or "", known=known, site_host=site_host), text=row.text or "",
+        summary=row.summary or None, sensitive=row.sensitive, visibility=row.visibility,
+        images=tuple(_image(a) for a in status.attachments), likes=row.likes, boosts=row.boosts,
+        replies=row.replies, favourited=status.favourited, reblogged=status.reblogged,
+        bookmarked=status.bookmarked, mine=viewer_identity == row.author,
+        boostable=row.visibility in ("public", "unlisted"), is_reply=row.reply_to is not None,
+        boosted_by=person_view(status.boost.by) if status.boost is not None else None)
