@@ -3,7 +3,9 @@
 The policy (docs/decisions/0002-deletion.md): SQLite runs with secure_delete and the
 writer checkpoints the WAL with TRUNCATE after any transaction that removed content;
 PostgreSQL gets a VACUUM of the entries table (and so of its TOAST table). The headers
-stay, so each device log still verifies from its first entry to its head.
+stay, so each device log still verifies from its first entry to its head. The search index
+holds the words too (decision 0005): on SQLite it is merged before the checkpoint, so no old
+FTS5 segment keeps them.
 
 The texts are random, so they cannot be found by chance, and long enough on PostgreSQL
 to be stored out of line (TOAST) as well as inline. Each test first checks that the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,25 @@ async def chain_verifies(node: Node) -> None:
     assert seq == len(headers) and seq > 0
 
 
+def _config(backend: str, request: pytest.FixtureRequest, tmp_path: Path, runner: Any) -> Iterator[NodeConfig]:
+    """A node's config on ``backend``; a PostgreSQL node's schema is dropped afterwards."""
+    if backend == "sqlite":
+        yield NodeConfig.resolve(tmp_path / "node", None)
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid4().hex[:12]}"
+    yield NodeConfig(tmp_path / "node", f"{url}?schema={schema}")
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            await conn.close()
+
+    runner.run(drop())
+
+
 @pytest.fixture(params=[
     pytest.param(("sqlite", 200), id="sqlite"),
     pytest.param(("postgresql", 200), id="postgresql-inline"),
@@ -105,21 +127,8 @@ async def chain_verifies(node: Node) -> None:
 def setup(request: pytest.FixtureRequest, tmp_path: Path, runner: Any) -> Iterator[tuple[NodeConfig, int]]:
     """A node's config on the backend named, and how long its texts are."""
     backend, size = request.param
-    if backend == "sqlite":
-        yield NodeConfig.resolve(tmp_path / "node", None), size
-        return
-    url: str = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid4().hex[:12]}"
-    yield NodeConfig(tmp_path / "node", f"{url}?schema={schema}"), size
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(url, timeout=10)
-        try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        finally:
-            await conn.close()
-
-    runner.run(drop())
+    for config in _config(backend, request, tmp_path, runner):
+        yield config, size
 
 
 async def test_a_deleted_post_and_its_edits_leave_no_bytes_behind(setup, clock) -> None:
@@ -154,3 +163,63 @@ async def test_an_expired_post_leaves_no_bytes_behind(setup, clock) -> None:
         assert await found_in_files(node, fleeting) == []
         assert await found_in_files(node, kept)
         await chain_verifies(node)
+
+
+# -- the search index (docs/decisions/0005-search.md) ---------------------------------------
+#
+# The tests above look for the text as written; a search index holds its words as its
+# tokenizer made them (lower case) and, in FTS5, with the start of each term shared with the
+# one before it. So these texts are lower-case letters only, and what is looked for is the
+# end of each word.
+
+
+def indexed_words(count: int) -> list[str]:
+    """Random lower-case words of 16 letters: each is one token, stored as it is written."""
+    return ["".join(secrets.choice(string.ascii_lowercase) for _ in range(16)) for _ in range(count)]
+
+
+async def word_ends_in_files(node: Node, words: list[str]) -> list[str]:
+    return await found_in_files(node, " ".join(word[-12:] for word in words))
+
+
+@pytest.fixture(params=[
+    pytest.param("sqlite", id="sqlite"),
+    # The documented limit (docs/decisions/0005-search.md): GIN never takes a key out of its
+    # tree (VACUUM takes the post out of the key's posting list; the word stays until the
+    # index is rebuilt), and pruning a heap page moves live rows over dead ones without
+    # zeroing what is left. Strict, so that if PostgreSQL ever does, the decision is revisited.
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.xfail(
+        strict=True, reason="PostgreSQL's GIN index keeps the words of deleted rows until REINDEX")),
+])
+def indexed_setup(request: pytest.FixtureRequest, tmp_path: Path, runner: Any) -> Iterator[NodeConfig]:
+    yield from _config(request.param, request, tmp_path, runner)
+
+
+async def test_the_search_index_keeps_no_word_of_a_deleted_post_or_its_edits(indexed_setup, clock) -> None:
+    original, edited, kept = indexed_words(12), indexed_words(12), indexed_words(12)
+    async with Node.open(indexed_setup, clock=clock) as node:
+        await custody.init_identity(node, "Dee")
+        post = await node.post(" ".join(original))
+        clock.advance(1000)
+        await node.edit(entry_id_text(post.id), " ".join(edited))
+        await node.post(" ".join(kept))
+        assert await word_ends_in_files(node, original), "the index should hold the words first"
+        assert await word_ends_in_files(node, edited)
+        clock.advance(1000)
+        await node.delete(entry_id_text(post.id))
+        assert await word_ends_in_files(node, original) == []
+        assert await word_ends_in_files(node, edited) == []
+        assert await word_ends_in_files(node, kept), "other posts keep their words"
+
+
+async def test_the_search_index_keeps_no_word_of_an_expired_post(indexed_setup, clock) -> None:
+    fleeting, kept = indexed_words(12), indexed_words(12)
+    async with Node.open(indexed_setup, clock=clock) as node:
+        await custody.init_identity(node, "Eve")
+        await node.post(" ".join(fleeting), expires_in_ms=10_000)
+        await node.post(" ".join(kept))
+        assert await word_ends_in_files(node, fleeting)
+        clock.advance(10_001)
+        assert await node.purge_expired() == 1
+        assert await word_ends_in_files(node, fleeting) == []
+        assert await word_ends_in_files(node, kept)

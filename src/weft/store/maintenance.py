@@ -6,6 +6,8 @@ overwritten with zeros in its page. But WAL mode appends changed pages to the
 copies the pages back and truncates the file. So after every transaction that
 removed content, the writer runs ``PRAGMA wal_checkpoint(TRUNCATE)``; if a
 reader keeps it from finishing, it is retried at the next maintenance tick.
+Before that, the full-text index is merged, since FTS5 keeps the words of rows
+deleted from it in old segments until they are rewritten (store/search_index.py).
 PostgreSQL keeps dead row versions until VACUUM: see docs/decisions/0002-deletion.md.
 """
 
@@ -14,16 +16,20 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from weft.store.database import Database
+from weft.store.search_index import optimize_post_index
 
 __all__ = ["checkpoint"]
 
 
 async def checkpoint(db: Database) -> bool:
-    """Flush and truncate SQLite's WAL (or VACUUM the entries table on PostgreSQL).
+    """Merge the search index and flush and truncate SQLite's WAL (or VACUUM the entries and
+    search tables on PostgreSQL).
 
     Returns True when complete; False when a reader held it back (try again later).
     """
     if db.dialect == "sqlite":
+        async with db.write() as conn:
+            await optimize_post_index(conn)
         async with db.writer.connect() as conn:
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
@@ -35,5 +41,5 @@ async def checkpoint(db: Database) -> bool:
             return done
     async with db.writer.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text("VACUUM entries"))
+        await conn.execute(text("VACUUM entries, post_search"))
     return True

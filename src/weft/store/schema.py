@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 
 metadata = MetaData()
 
@@ -385,3 +386,30 @@ notifications = Table(
     UniqueConstraint("identity", "kind", "entry", name="uq_notifications_once"),
     Index("ix_notifications_identity", "identity", "id"),
 )
+
+# -- full-text search of posts (migration 0005, docs/decisions/0005-search.md) ------------
+#
+# Each backend indexes the current text and content warning of every post it shows, its
+# own way, so neither is in ``metadata`` (the tables both backends have). PostgreSQL's is
+# declared in ``postgresql_metadata``. SQLite's is an FTS5 virtual table of the same name,
+# keyed by rowid = posts.entry, which SQLAlchemy cannot declare: its DDL is below, and FTS5
+# makes its shadow tables (post_search_data, _idx, _content, _config) from it.
+
+postgresql_metadata = MetaData()
+
+post_search = Table(
+    "post_search",
+    postgresql_metadata,
+    Column("post", BigInteger, primary_key=True, autoincrement=False),     # posts.entry
+    Column("doc", TSVECTOR, nullable=False),                               # to_tsvector('simple', …)
+    # fastupdate off: no pending list, so a post's words are written once, into the tree.
+    Index("ix_post_search_doc", "doc", postgresql_using="gin", postgresql_with={"fastupdate": "off"}),
+)
+
+SQLITE_VIRTUAL_TABLES = {
+    # A regular (not contentless) FTS5 table: it keeps the text it indexed, which is what
+    # deleting a row from the index needs once entries.content is gone. columnsize=0: results
+    # are ordered by time, not rank, so the per-row token counts would go unused.
+    "post_search": "CREATE VIRTUAL TABLE post_search USING fts5(text, summary, "
+                   "tokenize='unicode61 remove_diacritics 2', columnsize=0)",
+}

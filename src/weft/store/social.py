@@ -36,6 +36,7 @@ from weft.store.schema import (
     profiles,
     relations,
 )
+from weft.store.search_index import unindex_posts
 from weft.store.sql import insert_ignoring, upsert
 
 __all__ = ["fold_social", "follows_effectively", "forget_posts", "normal_tag"]
@@ -154,7 +155,8 @@ async def _reaction_and_follow_notes(conn: AsyncConnection, others: Sequence[Any
 
 
 async def forget_posts(conn: AsyncConnection, post_rows: Sequence[int]) -> None:
-    """Drop what the server face keeps about posts that were deleted, expired or purged."""
+    """Drop what the server face keeps about posts that were deleted, expired or purged
+    (their tags, mentions, notifications and words in the search index)."""
     rows = list(post_rows)
     for start in range(0, len(rows), 500):
         chunk = rows[start:start + 500]
@@ -162,6 +164,7 @@ async def forget_posts(conn: AsyncConnection, post_rows: Sequence[int]) -> None:
         await conn.execute(delete(post_mentions).where(post_mentions.c.post.in_(chunk)))
         await conn.execute(delete(notifications).where(
             or_(notifications.c.post.in_(chunk), notifications.c.entry.in_(chunk))))
+        await unindex_posts(conn, chunk)
 
 
 def follows_effectively(follower: Any, followed: Any) -> Any:

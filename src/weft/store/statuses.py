@@ -94,6 +94,9 @@ def _alive(now_ms: int) -> ColumnElement[bool]:
     return and_(posts.c.deleted.is_(False), or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
 
 
+alive_at = _alive   # SQL: the post is neither deleted nor expired at ``now_ms`` (for weft.store.search)
+
+
 def visible_to(viewer: int | None) -> ColumnElement[bool]:
     """SQL: the current ``posts`` row may be shown to ``viewer`` (an identity row; None: anyone)."""
     public = posts.c.visibility.in_((PUBLIC, UNLISTED))

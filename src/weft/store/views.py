@@ -38,6 +38,7 @@ from weft.store.schema import (
     reactions,
     relations,
 )
+from weft.store.search_index import index_posts
 from weft.store.social import fold_social, forget_posts
 from weft.store.sql import execute_rows, insert_ignoring, select_in, upsert
 
@@ -101,13 +102,14 @@ async def refresh_post_text(conn: AsyncConnection, post_rows: dict[bytes, tuple[
         for target, edit_row, ts, author in rows:
             if post_rows[target][1] == author:
                 newest[target] = (edit_row, ts)
-        changes = []
+        changes: list[dict[str, Any]] = []
         for target in chunk:
             post_row = post_rows[target][0]
             edit_row, ts = newest.get(target, (post_row, None))
             changes.append({"b_post": post_row, "b_text": edit_row, "b_ts": ts})
         await conn.execute(update(posts).where(posts.c.entry == bindparam("b_post"), posts.c.deleted.is_(False))
                            .values(text_entry=bindparam("b_text"), edited_ts=bindparam("b_ts")), changes)
+        await index_posts(conn, [change["b_post"] for change in changes])
 
 
 async def apply_delete(conn: AsyncConnection, target_row: int, target_id: bytes) -> None:
@@ -298,6 +300,7 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
     if new_posts:
         await execute_rows(conn, "fold_posts", posts.insert, _POST_COLUMNS,
                            [_post_values(item) for item in new_posts])
+        await index_posts(conn, [item.row_id for item in new_posts])
         pending = await select_in(conn, "SELECT DISTINCT target FROM edits WHERE target {in}",
                                   [item.entry.id for item in new_posts])
         if pending:
