@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Final
 
@@ -42,6 +43,7 @@ class Uploads:
         self._pool: ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: dict[int, asyncio.Event] = {}
+        self._inline = 0   # profile images being processed (they wait for their answer)
 
     async def upload(self, account: Account, data: bytes, *, description: str | None = None) -> Upload:
         """Store the upload's row and start processing it; the answer comes before the result."""
@@ -60,12 +62,34 @@ class Uploads:
         task.add_done_callback(self._tasks.discard)
         return await self.get(account, upload_id)
 
-    async def _process(self, upload_id: int, data: bytes) -> None:
+    def _worker(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weft-media")
+        return self._pool
+
+    async def profile_image(self, data: bytes, *, max_side: int) -> str:
+        """Process an avatar or a header now and keep it; its blob id. It takes its turn on the
+        one worker with the uploads (and counts towards ``MAX_WAITING``); there is no upload
+        row, since the image belongs to the profile entry that names it."""
+        if not data:
+            raise MediaError("the file is empty")
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise MediaError(f"the file is too large: at most {MAX_UPLOAD_BYTES:,} bytes are accepted")
+        if len(self._tasks) + self._inline >= MAX_WAITING:
+            raise RateLimited(5)
+        self._inline += 1
+        try:
+            loop = asyncio.get_running_loop()
+            image = await loop.run_in_executor(self._worker(), functools.partial(process_image, data,
+                                                                                 max_side=max_side))
+            return await asyncio.to_thread(self.site.blobs.put, image.data)
+        finally:
+            self._inline -= 1
+
+    async def _process(self, upload_id: int, data: bytes) -> None:
         loop = asyncio.get_running_loop()
         try:
-            image = await loop.run_in_executor(self._pool, process_image, data)
+            image = await loop.run_in_executor(self._worker(), process_image, data)
             blob = await asyncio.to_thread(self.site.blobs.put, image.data)
             thumb = await asyncio.to_thread(self.site.blobs.put, image.thumb)
             async with self.node.db.write() as conn:

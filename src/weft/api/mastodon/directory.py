@@ -58,6 +58,8 @@ class ProfileChange:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    avatar: str | None = None      # the URL of an image already kept (``{base}/media/{blob}``)
+    header: str | None = None
 
     def checked(self) -> ProfileChange:
         """Itself, or UsageError naming the first value out of bounds."""
@@ -79,7 +81,7 @@ class ProfileChange:
     def profile_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for key, value in (("name", self.display_name), ("bio", self.note), ("locked", self.locked),
-                           ("bot", self.bot)):
+                           ("bot", self.bot), ("avatar", self.avatar), ("header", self.header)):
             if value is not None:
                 values[key] = value
         if self.fields is not None:
