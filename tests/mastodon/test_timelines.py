@@ -51,6 +51,10 @@ def test_home_public_local_and_tag_timelines_hold_whom_they_should(served: Serve
         assert _ids(client.get("/api/v1/timelines/public", params={"local": "true"})) == [bobs["id"], mine["id"]]
         assert _ids(client.get("/api/v1/timelines/public", params={"remote": "true"})) == []
         assert _ids(client.get("/api/v1/timelines/tag/TEA")) == [bobs["id"], mine["id"]]
+        served.run(served.site.node.publish({"type": "post", "text": "carol's #tea", "tags": ["tea"]}, author=carol))
+        tagged = client.get("/api/v1/timelines/tag/tea").json()
+        assert [s["account"]["display_name"] for s in tagged] == ["Carol", "bob", "Alice"]
+        assert _ids(client.get("/api/v1/timelines/tag/tea", params={"local": "true"})) == [bobs["id"], mine["id"]]
         assert _ids(client.get("/api/v1/timelines/tag/tea", params={"remote": "1"})) == []
         assert _ids(client.get("/api/v1/timelines/tag/coffee")) == []
 

@@ -134,18 +134,19 @@ class Reader:
             return await self.hydrate(conn, viewer, [row for row in wanted if row in shown])
 
     async def timeline(self, viewer: Account | None, kind: TimelineKind, page: Page, *, tag: str | None = None,
-                       account: int | None = None, only_media: bool = False) -> list[Status]:
-        """A page of a timeline, newest first; ``only_media``: of the posts with images only."""
+                       account: int | None = None, only_media: bool = False, local: bool = False) -> list[Status]:
+        """A page of a timeline, newest first; ``only_media``: of the posts with images only;
+        ``local``: of the posts by this node's own identities only."""
         async with self.node.db.read() as conn:
             if only_media:
-                rows = await self._with_media(conn, viewer, kind, page, tag=tag, account=account)
+                rows = await self._with_media(conn, viewer, kind, page, tag=tag, account=account, local=local)
             else:
                 rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
-                                               tag=tag, account=account)
+                                               tag=tag, account=account, local=local)
             return await self.hydrate(conn, viewer, rows)
 
     async def _with_media(self, conn: AsyncConnection, viewer: Account | None, kind: TimelineKind, page: Page, *,
-                          tag: str | None, account: int | None) -> list[int]:
+                          tag: str | None, account: int | None, local: bool) -> list[int]:
         """The rows of a page of posts with images: the timeline read on in batches, going
         away from the page's cursor, until the page is full or ``MEDIA_SCAN_BATCHES`` batches
         were read (a page may then be short; its Link header still leads on)."""
@@ -153,7 +154,7 @@ class Reader:
         scan = Page(limit=MEDIA_SCAN_LIMIT, max_id=page.max_id, since_id=page.since_id, min_id=page.min_id)
         for _ in range(MEDIA_SCAN_BATCHES):
             batch = await statuses.timeline(conn, kind, viewer_identity(viewer), scan, now_ms=self.node.clock(),
-                                            tag=tag, account=account)
+                                            tag=tag, account=account, local=local)
             if not batch:
                 break
             rows = await statuses.status_rows(conn, batch, now_ms=self.node.clock())

@@ -158,14 +158,17 @@ async def _bound(conn: AsyncConnection, sid: int, upper: bool) -> ColumnElement[
 
 
 async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *, now_ms: int,
-                   tag: str | None = None, account: int | None = None) -> list[int]:
-    """Post rows of a timeline page, newest first.
+                   tag: str | None = None, account: int | None = None, local: bool = False) -> list[int]:
+    """Post rows of a timeline page, newest first; ``local``: by this node's own identities only
+    (as the ``local`` kind, for any kind: a hashtag's local timeline).
 
     Without ``since_id``/``min_id``, it reads a widening window of time that ends at the
     newest matching post (as the CLI feed does): a page of a home timeline of 500 follows
     reads a few hundred index entries, however many posts they have.
     """
     where = _timeline_where(kind, viewer, tag=tag, account=account, now_ms=now_ms)
+    if local:
+        where.append(posts.c.author.in_(select(identities.c.id).where(identities.c.local.is_(True))))
     if page.max_id is not None:
         where.append(await _bound(conn, page.max_id, upper=True))
     limit = max(1, min(page.limit, 80))

@@ -1,9 +1,9 @@
 """Timelines: home, public (``local=true``: this node's own identities), a hashtag's, and
 one's bookmarks and favourites, newest first, paged by status id with Link headers.
 
-weft has no ActivityPub posts from other servers yet, so ``remote=true`` (and a local
-hashtag timeline, which is the whole hashtag timeline less those) is answered honestly:
-``remote`` is empty. The home timeline, bookmarks and favourites need a person's token;
+"Local" means posted by this node's own identities (its hosted accounts among them); weft
+has no ActivityPub posts from other servers yet, so ``remote=true`` is answered with an
+empty list, and posts of peer-to-peer identities are public but not local. The home timeline, bookmarks and favourites need a person's token;
 the public ones do not, but a token given must allow reading statuses.
 """
 
@@ -34,9 +34,10 @@ READ: Final = ("read:statuses",)
 
 
 async def _answer(request: Request, viewer: Account | None, kind: TimelineKind, page: Page, *,
-                  tag: str | None = None, only_media: bool = False) -> JSONResponse:
+                  tag: str | None = None, only_media: bool = False, local: bool = False) -> JSONResponse:
     site = site_of(request)
-    found: list[Status] = await site.social.statuses.timeline(viewer, kind, page, tag=tag, only_media=only_media)
+    found: list[Status] = await site.social.statuses.timeline(viewer, kind, page, tag=tag, only_media=only_media,
+                                                              local=local)
     return paged(request, [status_entity(status, site.base_url) for status in found])
 
 
@@ -65,7 +66,8 @@ async def hashtag(request: Request) -> JSONResponse:
     name = normal_tag(str(request.path_params["hashtag"])[:MAX_HASHTAG_CHARS * 4])
     if not name or params.flag("remote"):
         return paged(request, [])
-    return await _answer(request, viewer, "tag", page, tag=name, only_media=bool(params.flag("only_media")))
+    return await _answer(request, viewer, "tag", page, tag=name, only_media=bool(params.flag("only_media")),
+                         local=bool(params.flag("local")))
 
 
 @endpoint
