@@ -8,6 +8,7 @@ post, what a post may hold, what undoing a like publishes) is written once:
 - ``following``: follow (and follow requests), block, mute, relationships.
 - ``notices``: notifications and read markers.
 - ``uploads``: images, processed in the background.
+- ``search``: posts, people and hashtags by their words; trending hashtags.
 
 Every write is an entry signed by the account's web device and ingested like any other.
 """
@@ -31,6 +32,7 @@ from weft.social.model import (
 )
 from weft.social.notices import Notices
 from weft.social.reading import People, Reader
+from weft.social.search import Search
 from weft.social.uploads import Uploads
 from weft.social.writing import MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_SUMMARY_CHARS, Posting
 
@@ -52,6 +54,7 @@ class Social:
         self.following = Following(site)
         self.notices = Notices(site.node, self.statuses)
         self.uploads = Uploads(site)
+        self.search = Search(site, self.statuses)
 
     async def close(self) -> None:
         await self.uploads.close()

@@ -33,7 +33,7 @@ from weft.store.schema import (
     reactions,
     relations,
 )
-from weft.store.statuses import Page, _alive, visible_to
+from weft.store.statuses import Page, alive_at, visible_to
 
 __all__ = ["AccountFilters", "AccountItem", "account_statuses", "has_media"]
 
@@ -119,7 +119,7 @@ async def account_statuses(conn: AsyncConnection, viewer: int | None, author: in
         bounds.append((await _cursor(conn, after), False))
     oldest_first = page.min_id is not None  # the posts just after min_id, not the newest ones
 
-    where = [posts.c.author == author, _alive(now_ms), visible_to(viewer)]
+    where = [posts.c.author == author, alive_at(now_ms), visible_to(viewer)]
     if filters.only_media:
         where.append(has_media(conn.dialect.name))
     if filters.exclude_replies:
@@ -145,7 +145,7 @@ async def _boosts(conn: AsyncConnection, viewer: int | None, author: int, bounds
     # A person's entries are found through their devices (an index), not by scanning every reaction.
     boost_entry, target = entries.alias("boost_entry"), entries.alias("target")
     where = [boost_entry.c.device.in_(select(devices.c.id).where(devices.c.identity == author)),
-             reactions.c.author == author, reactions.c.kind == BOOST, _alive(now_ms), visible_to(viewer)]
+             reactions.c.author == author, reactions.c.kind == BOOST, alive_at(now_ms), visible_to(viewer)]
     if viewer is not None:
         hidden = select(relations.c.target).where(relations.c.source == viewer, relations.c.kind.in_((MUTE, BLOCK)),
                                                   relations.c.active.is_(True))
