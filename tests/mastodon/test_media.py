@@ -65,6 +65,11 @@ def test_a_v2_upload_is_processed_after_the_answer(served: Served) -> None:
         assert later.status_code == 422
         again = client.post("/api/v1/statuses", json={"status": "twice", "media_ids": [media_id]}, headers=alice)
         assert again.status_code == 422 and "another post" in again.json()["error"]
+        # Delete and redraft: the deleted post's image goes into the new one.
+        redraft = client.delete(f"/api/v1/statuses/{status['id']}", headers=alice).json()
+        assert [m["id"] for m in redraft["media_attachments"]] == [media_id]
+        redone = post(client, alice, status=redraft["text"], media_ids=[media_id])
+        assert redone["media_attachments"][0]["url"] == done["url"]
 
 
 def test_a_v1_upload_waits_and_bad_files_say_why(served: Served) -> None:

@@ -19,7 +19,7 @@ from weft.store import interactions, people, statuses
 from weft.store.accounts import account_by
 from weft.store.schema import BOOST, LIKE
 from weft.store.social import normal_tag
-from weft.store.uploads import attach_uploads, upload_rows
+from weft.store.uploads import attach_uploads, detach_uploads, upload_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -191,11 +191,15 @@ class Posting:
         return await self._status_of_entry(account, parse_entry_id(target.entry_id))
 
     async def delete(self, account: Account, status_id: int) -> Status:
-        """Delete a post; returns it as it was (Mastodon's "delete and redraft" needs the text)."""
+        """Delete a post; returns it as it was (Mastodon's "delete and redraft" needs the text,
+        and may post its images again: they are freed from the post)."""
         await self._own(account, status_id)
         before = await self.reader.status(account, status_id)
         await self.node.publish({"type": "delete", "target": before.row.entry_id},
                                 author=await self._author(account))
+        if before.attachments:
+            async with self.node.db.write() as conn:
+                await detach_uploads(conn, before.row.row)
         return before
 
     # -- reactions -----------------------------------------------------------------

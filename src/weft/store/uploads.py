@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import media
 
-__all__ = ["UploadRow", "attach_uploads", "finish_upload", "insert_upload", "update_upload", "upload_rows"]
+__all__ = ["UploadRow", "attach_uploads", "detach_uploads", "finish_upload", "insert_upload", "update_upload",
+           "upload_rows"]
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,8 @@ async def update_upload(conn: AsyncConnection, upload: int, *, description: str 
 
 async def attach_uploads(conn: AsyncConnection, ids: Sequence[int], post: int) -> None:
     await conn.execute(update(media).where(media.c.id.in_(list(ids))).values(post=post))
+
+
+async def detach_uploads(conn: AsyncConnection, post: int) -> None:
+    """Free the uploads of a deleted post, so that a redraft of it may carry them again."""
+    await conn.execute(update(media).where(media.c.post == post).values(post=None))
