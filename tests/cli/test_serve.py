@@ -72,14 +72,15 @@ def test_serve_answers_json_and_html_and_stops_on_ctrl_c(tmp_path: Path) -> None
 
             page = client.get("/")
             assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-            assert '<html lang="en">' in page.text and "<main" in page.text and "<h1>Opal</h1>" in page.text
+            # The web app's front page: the public posts of the people here, the operator's included.
+            assert '<html lang="en">' in page.text and "<main" in page.text and "<h1>weft</h1>" in page.text
             assert "&lt;b&gt;bold?&lt;/b&gt; &amp; more" in page.text and "<b>bold?" not in page.text
-            assert "prefers-color-scheme: dark" in page.text
-            # This API does not know who asks: only public posts show.
+            assert '<link rel="stylesheet" href="/static/weft.css">' in page.text
+            # A stranger asks: only public posts show.
             assert "between us" not in page.text
             assert client.get(f"/api/entries/{private}").status_code == 404
             csp = page.headers["content-security-policy"]
-            assert "default-src 'none'" in csp and "style-src 'sha256-" in csp and "unsafe-inline" not in csp
+            assert "default-src 'none'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
 
             for response in (me, page):
                 assert response.headers["x-content-type-options"] == "nosniff"

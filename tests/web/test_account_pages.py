@@ -47,7 +47,8 @@ async def test_signing_up_signs_in_and_offers_the_recovery_key(
         assert "<dd>alice</dd>" in settings.text and "@alice@127.0.0.1:" in settings.text
         assert 'value="Alice Liddell"' in settings.text and 'value="alice@example.org"' in settings.text
         csp = settings.headers["content-security-policy"]
-        assert "style-src 'self'" in csp and "form-action 'self'" in csp and "script" not in csp
+        assert "style-src 'self'" in csp and "form-action 'self'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert settings.headers["cache-control"] == "no-store"
         account = await running.site.accounts.by_username("alice")
         assert (await running.node.profile(account.did))["profile"]["name"] == "Alice Liddell"

@@ -22,10 +22,10 @@ def test_the_home_page_opens_in_chromium(page: Page, weft_server: str) -> None:
     assert response.headers["content-type"].startswith("text/html")
     csp = response.headers["content-security-policy"]
     assert "default-src 'none'" in csp
-    assert page.title() == "Operator · weft"
+    assert page.title() == "Recent posts · weft"  # the front page of the web app
     assert page.locator("main").count() == 1
     assert page.get_by_role("main").is_visible()
-    assert page.get_by_role("heading", level=1).inner_text() == "Operator"
+    assert page.get_by_role("heading", level=1).inner_text() == "weft"
     assert page.get_by_role("link", name="Skip to content").get_attribute("href") == "#main"
     # Chromium enforced the policy and blocked nothing, the page's own stylesheet included
     # (a CSP violation is reported on the console).

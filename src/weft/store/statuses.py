@@ -13,11 +13,12 @@ order like the timelines (by time) and stay numbers a client can compare.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import Select, and_, case, exists, func, literal, not_, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -41,7 +42,7 @@ from weft.store.schema import (
 )
 from weft.store.social import follows_effectively
 
-__all__ = ["Page", "StatusRow", "status_id", "status_rows", "timeline", "visible_to"]
+__all__ = ["Page", "StatusRow", "seen_by", "status_id", "status_rows", "timeline", "viewers_marks", "visible_to"]
 
 PUBLIC, UNLISTED, FOLLOWERS, DIRECT = (VISIBILITY_CODES[name] for name in ("public", "unlisted", "followers", "direct"))
 _VISIBILITY_NAMES = {code: name for name, code in VISIBILITY_CODES.items()}
@@ -94,15 +95,17 @@ def _alive(now_ms: int) -> ColumnElement[bool]:
     return and_(posts.c.deleted.is_(False), or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
 
 
-alive_at = _alive   # SQL: the post is neither deleted nor expired at ``now_ms`` (for weft.store.search)
+Viewer = int | ColumnElement[Any] | None
+"""Who reads: an identity row, a column of identity rows (to ask for many viewers in one
+statement, as live streams do), or None for anyone."""
 
 
-def visible_to(viewer: int | None) -> ColumnElement[bool]:
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """SQL: the current ``posts`` row may be shown to ``viewer`` (an identity row; None: anyone)."""
     public = posts.c.visibility.in_((PUBLIC, UNLISTED))
     if viewer is None:
         return public
-    me = literal(viewer)
+    me = viewer if isinstance(viewer, ColumnElement) else literal(viewer)
     mentioned = exists().where(post_mentions.c.post == posts.c.entry, post_mentions.c.identity == me)
     followers = and_(posts.c.visibility == FOLLOWERS, follows_effectively(me, posts.c.author))
     blocked = exists().where(relations.c.source == posts.c.author, relations.c.target == me,
@@ -110,7 +113,7 @@ def visible_to(viewer: int | None) -> ColumnElement[bool]:
     return or_(posts.c.author == me, and_(or_(public, followers, mentioned), not_(blocked)))
 
 
-def _hidden_authors(viewer: int) -> Select[Any]:
+def _hidden_authors(viewer: int | ColumnElement[Any]) -> Select[Any]:
     return select(relations.c.target).where(relations.c.source == viewer, relations.c.kind.in_((MUTE, BLOCK)),
                                             relations.c.active.is_(True))
 
@@ -118,9 +121,9 @@ def _hidden_authors(viewer: int) -> Select[Any]:
 TimelineKind = Literal["home", "public", "local", "tag", "account", "bookmarks", "favourites"]
 
 
-def _timeline_where(kind: TimelineKind, viewer: int | None, *, tag: str | None, account: int | None,
-                    now_ms: int) -> list[ColumnElement[bool]]:
-    where = [_alive(now_ms), visible_to(viewer)]
+def _timeline_where(kind: TimelineKind, viewer: Viewer, *, tag: str | None, account: int | None,
+                    now_ms: int, alive: bool = True) -> list[ColumnElement[bool]]:
+    where = [_alive(now_ms), visible_to(viewer)] if alive else [visible_to(viewer)]
     if kind == "home":
         if viewer is None:
             raise ValueError("the home timeline needs a viewer")
@@ -250,6 +253,47 @@ async def visible_rows(conn: AsyncConnection, rows: list[int], viewer: int | Non
     result = await conn.execute(select(posts.c.entry).where(posts.c.entry.in_(rows), _alive(now_ms),
                                                             visible_to(viewer)))
     return {row for (row,) in result.all()}
+
+
+async def seen_by(conn: AsyncConnection, rows: Collection[int], viewers: Collection[int], *, now_ms: int,
+                  kind: TimelineKind | None = None, tag: str | None = None,
+                  alive: bool = True) -> set[tuple[int, int]]:
+    """(viewer, row) pairs: which of ``rows`` each of ``viewers`` (identity rows) has in its
+    timeline ``kind`` (None: may see at all), in one statement for them all.
+
+    The rule is the timelines' own (``visible_to``, mutes and blocks). With ``alive=False``
+    deleted and expired posts count as they stood, so that the news of a delete reaches
+    those who saw the post.
+    """
+    if not rows or not viewers:
+        return set()
+    viewer = identities.alias("viewer")
+    where = (_timeline_where(kind, viewer.c.id, tag=tag, account=None, now_ms=now_ms, alive=alive)
+             if kind is not None else [*([_alive(now_ms)] if alive else []), visible_to(viewer.c.id)])
+    query = (select(viewer.c.id, posts.c.entry).select_from(posts.join(viewer, true()))
+             .where(viewer.c.id.in_(sorted(set(viewers))), posts.c.entry.in_(sorted(set(rows))), *where))
+    return {(who, row) for who, row in (await conn.execute(query)).all()}
+
+
+async def viewers_marks(conn: AsyncConnection, viewers: Collection[int],
+                        rows: Collection[int]) -> dict[int, dict[str, set[int]]]:
+    """``viewer_marks`` of many viewers (identity rows, which key bookmarks too) at once."""
+    marks: dict[int, dict[str, set[int]]] = {
+        who: {"favourited": set(), "reblogged": set(), "bookmarked": set()} for who in viewers}
+    if not rows or not viewers:
+        return marks
+    wanted, who_is = sorted(set(rows)), sorted(set(viewers))
+    reacted = await conn.execute(
+        select(reactions.c.author, entries.c.id, reactions.c.kind)
+        .join(reactions, reactions.c.target == entries.c.entry_id)
+        .where(entries.c.id.in_(wanted), reactions.c.author.in_(who_is)))
+    for who, row, kind in reacted.all():
+        marks[who]["favourited" if kind == LIKE else "reblogged"].add(row)
+    saved = await conn.execute(select(bookmarks.c.account, bookmarks.c.post).where(
+        bookmarks.c.account.in_(who_is), bookmarks.c.post.in_(wanted)))
+    for who, row in saved.all():
+        marks[who]["bookmarked"].add(row)
+    return marks
 
 
 async def row_of_status(conn: AsyncConnection, sid: int) -> int | None:
