@@ -9,6 +9,7 @@ post, what a post may hold, what undoing a like publishes) is written once:
 - ``notices``: notifications and read markers.
 - ``uploads``: images, processed in the background.
 - ``search``: posts, people and hashtags by their words; trending hashtags.
+- ``events``: live events for streams (new posts, edits, deletes, notifications).
 
 Every write is an entry signed by the account's web device and ingested like any other.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from weft.social.events import Events
 from weft.social.following import Following
 from weft.social.model import (
     Attachment,
@@ -55,6 +57,8 @@ class Social:
         self.notices = Notices(site.node, self.statuses)
         self.uploads = Uploads(site)
         self.search = Search(site, self.statuses)
+        self.events = Events(site.node, self.statuses)   # live events (weft.social.events)
 
     async def close(self) -> None:
+        await self.events.close()
         await self.uploads.close()
