@@ -27,6 +27,7 @@ from weft.api.mastodon import (
     oauth_pages,
     oauth_tokens,
     relationships,
+    search,
     status_actions,
     statuses,
     timelines,
@@ -38,5 +39,5 @@ __all__ = ["routes"]
 def routes() -> list[BaseRoute]:
     """Every route of the client API, in the order they must be matched."""
     return [*apps.ROUTES, *oauth_pages.ROUTES, *oauth_tokens.ROUTES, *instance.ROUTES,
-            *relationships.ROUTES, *account_lists.ROUTES, *accounts.ROUTES,
+            *relationships.ROUTES, *account_lists.ROUTES, *search.ROUTES, *accounts.ROUTES,
             *statuses.ROUTES, *status_actions.ROUTES, *timelines.ROUTES, *notifications.ROUTES, *markers.ROUTES, *media.ROUTES]
