@@ -95,6 +95,9 @@ def _alive(now_ms: int) -> ColumnElement[bool]:
     return and_(posts.c.deleted.is_(False), or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
 
 
+alive_at = _alive   # SQL: the post is neither deleted nor expired at ``now_ms`` (for weft.store.search)
+
+
 Viewer = int | ColumnElement[Any] | None
 """Who reads: an identity row, a column of identity rows (to ask for many viewers in one
 statement, as live streams do), or None for anyone."""
