@@ -114,6 +114,18 @@ def test_a_locked_account_lets_a_follower_in_to_its_followers_only_posts(served:
         assert client.get("/api/v1/follow_requests", headers=as_bob).json() == []
 
 
+def test_locking_an_account_keeps_the_followers_it_had(served: Served) -> None:
+    alice = account_of(served, "alice")
+    with httpx.Client(base_url=served.url, timeout=30) as client:
+        as_alice, as_bob = token(client, "alice"), token(client, "bob")
+        assert client.post(f"/api/v1/accounts/{alice.identity}/follow", headers=as_bob).json()["following"]
+        locked = client.patch("/api/v1/accounts/update_credentials", headers=as_alice, json={"locked": True})
+        assert locked.json()["locked"] is True and locked.json()["followers_count"] == 1
+        assert _relation(client, as_bob, alice.identity)["following"] is True
+        assert client.get("/api/v1/follow_requests", headers=as_alice).json() == []
+        assert locked.json()["source"]["follow_requests_count"] == 0
+
+
 def test_removing_a_follower(served: Served) -> None:
     alice, bob = account_of(served, "alice"), account_of(served, "bob")
     with httpx.Client(base_url=served.url, timeout=30) as client:

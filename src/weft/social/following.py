@@ -107,6 +107,23 @@ class Following:
                                 author=author)
         return (await self.relationships(account, [identity]))[0]
 
+    async def let_in_followers(self, account: Account) -> int:
+        """Answer ``follow_accept`` to everyone who follows the account now; how many. Called
+        before an account locks, so that locking keeps its followers (as on Mastodon) instead
+        of turning them into requests."""
+        author = self.site.accounts.author(await self.site.accounts.account(account.id))
+        count, cursor = 0, None
+        while True:
+            async with self.node.db.read() as conn:
+                rows = await relationships.follower_rows(conn, account.identity, limit=500, max_id=cursor)
+                dids = [person.did for person in await People(conn, self.node.clock()).many(rows)]
+            for did in dids:
+                await self.node.publish({"type": "follow_accept", "target": did}, author=author)
+            count += len(dids)
+            if len(rows) < 500:
+                return count
+            cursor = rows[-1]
+
     async def blocked(self, account: Account, *, limit: int, max_id: int | None = None) -> list[Person]:
         return await self._relation_list(account, "block", limit=limit, max_id=max_id)
 

@@ -147,13 +147,16 @@ class Directory:
         return None
 
     async def update_profile(self, account: Account, change: ProfileChange) -> Person:
-        """Publish the account's profile with ``change`` merged in, and keep its posting defaults."""
+        """Publish the account's profile with ``change`` merged in, and keep its posting defaults.
+        Locking the account lets in whoever follows it then (signed ``follow_accept`` answers)."""
         change = change.checked()
         node = self.site.node
         me = await self.person(account.identity)
         wanted = change.profile_values()
         if any(me.profile.get(key) != value for key, value in wanted.items()):
             limit(self.site.limits.posting, account.id)
+            if wanted.get("locked") is True and me.profile.get("locked") is not True:
+                await self.site.social.following.let_in_followers(account)  # locking keeps them
             author = self.site.accounts.author(await self.site.accounts.account(account.id))
             await node.publish({**me.profile, **wanted, "type": "profile"}, author=author)
         settings = change.settings()
