@@ -94,6 +94,8 @@ async def save_profile(request: Request, site: Site) -> Response:
                 profile[key] = typed[key]
             else:
                 profile.pop(key, None)
+        if typed["locked"] and current.get("locked") is not True:
+            await site.social.following.let_in_followers(me.account)  # locking keeps the followers it had
         # The content format checks again (EncodingError), should ours ever miss something.
         await site.node.publish(profile, author=site.accounts.author(me.account))
     except (UsageError, EncodingError) as exc:
