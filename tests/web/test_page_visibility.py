@@ -1,5 +1,5 @@
 """Who sees what, page by page: a followers-only or direct post never appears on any page for
-someone who may not see it (timelines, tags, profiles, threads, notifications), and its own
+someone who may not see it (timelines, tags, profiles, threads, search, notifications), and its own
 page answers as if it did not exist. Each post is also checked to show where it may, so the
 pages cannot pass by showing nothing."""
 
@@ -50,7 +50,8 @@ async def test_posts_appear_only_on_the_pages_of_those_who_may_see_them(
         for name, viewer in viewers.items():
             client = viewer.client if isinstance(viewer, Member) else viewer
             paths = ["/", "/local", "/public", "/tags/matrix", "/@alice", "/@alice?max_id=999999999999999999",
-                     "/@bob", f"/@bob/{reply.id}", *(f"/@alice/{sid}" for sid in ids.values())]
+                     "/@bob", f"/@bob/{reply.id}", *(f"/@alice/{sid}" for sid in ids.values()),
+                     "/search?q=matrix", "/search?q=mark", "/search?q=alice"]
             if name is not None:
                 paths += ["/notifications", "/follow_requests"]
             pages = {}
@@ -63,6 +64,8 @@ async def test_posts_appear_only_on_the_pages_of_those_who_may_see_them(
                 if name in allowed:
                     assert own_page.status_code == 200 and marker in own_page.text, (name, marker)
                     assert marker in pages["/@alice"].text, (name, marker)
+                    if name is not None:  # posts are searched for signed-in people
+                        assert marker in pages["/search?q=matrix"].text, (name, marker)
                 else:
                     assert own_page.status_code == 404, (name, marker)
                     leaks = [path for path, response in pages.items() if marker in response.text]

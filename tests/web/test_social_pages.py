@@ -243,6 +243,33 @@ async def test_unknown_people_and_posts_are_not_found(make_config: Callable[[str
         assert (await alice.get("/local?max_id=soon")).status_code == 422
 
 
+async def test_search_finds_people_hashtags_and_posts(make_config: Callable[[str], NodeConfig]) -> None:
+    async with serving(make_config("n"), environ=ENV) as running, people(running) as folks:
+        alice = await folks.join("alice", display_name="Alice Weaver")
+        bob = await folks.join("bob")
+        await alice.compose("Warp and weft on the #loom today")
+        await alice.compose("Nothing to see")
+        stranger = await folks.stranger()
+
+        empty = await bob.get("/search")
+        assert empty.status_code == 200 and 'role="search"' in empty.text and "<h1>Search</h1>" in empty.text
+        assert 'href="/tags/loom"' in empty.text  # in use today
+        found = await bob.get("/search", params={"q": "loom"})
+        assert found.status_code == 200
+        assert "Warp and weft" in found.text and "Nothing to see" not in found.text
+        assert 'href="/tags/loom">#loom</a>' in found.text
+        people_found = await bob.get("/search", params={"q": "alice"})
+        assert 'href="/@alice"><strong>Alice Weaver</strong>' in people_found.text
+
+        # Strangers find people and hashtags; posts are for signed-in people.
+        theirs = await stranger.get("/search", params={"q": "loom"})
+        assert theirs.status_code == 200 and "Warp and weft" not in theirs.text and "to search posts" in theirs.text
+        assert 'href="/tags/loom">#loom</a>' in theirs.text
+        hostile = await stranger.get("/search", params={"q": '"><script>alert(1)</script>'})
+        assert hostile.status_code == 200 and "<script>alert(1)" not in hostile.text
+        assert (await bob.get("/search", params={"q": "loom", "offset": "many"})).status_code == 422
+
+
 async def test_older_posts_are_a_link_away(make_config: Callable[[str], NodeConfig]) -> None:
     async with serving(make_config("n"), environ=ENV) as running, people(running) as folks:
         alice = await folks.join("alice")

@@ -29,6 +29,7 @@ from weft.web import (
     notification_pages,
     password_pages,
     profile_pages,
+    search_pages,
     settings_pages,
     status_pages,
     timeline_pages,
@@ -105,6 +106,7 @@ def routes(site: Site) -> list[BaseRoute]:
         get("/notifications", notification_pages.notifications),
         get("/follow_requests", notification_pages.follow_requests),
         post("/follow_requests/{identity:int}/{verdict}", notification_pages.answer),
+        get("/search", search_pages.search),
         get("/media/{digest}", media_files.media_file),
         Mount("/static", app=StaticFiles(packages=[("weft.web", "static")]), name="static"),
     ]
