@@ -101,7 +101,7 @@ async def follow_requests(request: Request, site: Site) -> Response:
     me = await signed_in(request, site)
     found = await site.social.following.follow_requests(me.account, limit=REQUESTS_PAGE)
     return render(request, "follow_requests.html", title="Follow requests", me=me,
-                  people=[person_view(p) for p in found])
+                  people=[person_view(p) for p in found], notice=notice(request))
 
 
 async def answer(request: Request, site: Site) -> Response:

@@ -13,6 +13,7 @@ from weft.errors import UsageError
 from weft.site import Site
 from weft.social.search import MAX_QUERY_CHARS
 from weft.web.display import person_view, status_view
+from weft.web.pages import notice
 from weft.web.rendering import render
 from weft.web.visitors import visitor
 
@@ -40,7 +41,8 @@ async def search(request: Request, site: Site) -> Response:
     if not query:
         trending = await finder.trending(limit=10)
         return render(request, "search.html", title="Search", query="", searched=False, people=[], tags=[],
-                      statuses=[], trending=trending, more=None, offset=0)
+                      statuses=[], trending=trending, more=None, offset=0,
+                      notice=notice(request))
     kinds: tuple[str, ...] = ("accounts", "hashtags", "statuses") if viewer is not None else ("accounts", "hashtags")
     if offset:
         kinds = ("statuses",) if viewer is not None else ()
@@ -50,4 +52,4 @@ async def search(request: Request, site: Site) -> Response:
     return render(request, "search.html", title=f"Search: {query}", heading="Search", query=query, searched=True,
                   people=[person_view(p) for p in found.accounts], tags=found.hashtags, statuses=statuses,
                   trending=[], more=offset + PAGE_SIZE if len(statuses) == PAGE_SIZE else None,
-                  offset=offset)
+                  offset=offset, notice=notice(request))
