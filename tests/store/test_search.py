@@ -18,6 +18,7 @@ from sqlalchemy import text
 from weft.ingest import Ingest
 from weft.store import search, statuses
 from weft.store.database import Database
+from weft.store.search_index import merge_owed
 from weft.store.views import apply_delete, expired_posts
 
 from .test_visibility import World, may_see, worlds
@@ -272,3 +273,29 @@ async def test_a_post_is_found_only_by_whom_it_may_be_shown(database: Database, 
         for author in range(PEOPLE):
             assert set(await find(database, word, viewer_row, now=clock(), limit=100, account=ids[author])) == {
                 row for row in expected if shown[row][0] == author}
+
+
+async def segments(db: Database) -> int:
+    """How many segments SQLite's FTS5 index is in (each has rows in its _idx table)."""
+    async with db.read() as conn:
+        return int((await conn.execute(text("SELECT count(DISTINCT segid) FROM post_search_idx"))).scalar_one())
+
+
+@pytest.mark.backends("sqlite")
+async def test_the_index_is_merged_after_words_leave_it_and_only_then(database, clock) -> None:
+    # The merge rewrites the whole index, which is what a delete costs (decision 0005);
+    # content removed without words (an unliked like) must not pay it.
+    alice, bob = Author(clock), Author(clock)
+    first, second = alice.phone.post("first post"), alice.phone.post("second post")
+    like = bob.phone.react("like", first)
+    async with Ingest(database, clock) as ingest:
+        await introduce(ingest, alice, bob)
+        await admit(ingest, first)
+        await admit(ingest, second, like)
+        assert await segments(database) == 2, "one segment per transaction that indexed posts"
+        await admit(ingest, bob.phone.delete(like))     # removes content, so the writer checkpoints
+        assert await segments(database) == 2
+        await admit(ingest, alice.phone.delete(first))
+        assert await segments(database) == 1
+        async with database.writer.connect() as conn:
+            assert not merge_owed(conn)

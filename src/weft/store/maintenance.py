@@ -6,8 +6,8 @@ overwritten with zeros in its page. But WAL mode appends changed pages to the
 copies the pages back and truncates the file. So after every transaction that
 removed content, the writer runs ``PRAGMA wal_checkpoint(TRUNCATE)``; if a
 reader keeps it from finishing, it is retried at the next maintenance tick.
-Before that, the full-text index is merged, since FTS5 keeps the words of rows
-deleted from it in old segments until they are rewritten (store/search_index.py).
+Before that, the full-text index is merged if rows were taken out of it, since FTS5
+keeps their words in old segments until those are rewritten (store/search_index.py).
 PostgreSQL keeps dead row versions until VACUUM: see docs/decisions/0002-deletion.md.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from weft.store.database import Database
-from weft.store.search_index import optimize_post_index
+from weft.store.search_index import merge_owed, merge_post_index
 
 __all__ = ["checkpoint"]
 
@@ -28,9 +28,9 @@ async def checkpoint(db: Database) -> bool:
     Returns True when complete; False when a reader held it back (try again later).
     """
     if db.dialect == "sqlite":
-        async with db.write() as conn:
-            await optimize_post_index(conn)
         async with db.writer.connect() as conn:
+            if merge_owed(conn):
+                await merge_post_index(conn)
             raw = await conn.get_raw_connection()
             driver = raw.driver_connection
             cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]

@@ -8,9 +8,12 @@ it arrives and again when an edit (or the delete or purge of an edit) changes it
 SQLite: an FTS5 table (schema.SQLITE_VIRTUAL_TABLES). FTS5 never edits a segment in place:
 removing a row writes a delete marker into a new segment, and the old one keeps the words
 until a merge rewrites it. So after a transaction that removed content, the maintenance
-checkpoint runs ``optimize_post_index`` before it truncates the WAL: it merges every segment
+checkpoint runs ``merge_post_index`` before it truncates the WAL: it merges every segment
 into one new one, and secure_delete zeroes the pages of the old ones. That rewrites the
-whole index, which is what it costs (the decision record has the figures).
+whole index (the decision record has the figures), so it happens only when rows were
+actually taken out of the index since the last merge: an unlike or an unfollow also
+removes content, but no words. The writer connection remembers that in its ``info``
+(on SQLite there is one writer connection, and the checkpoint runs on it).
 
 PostgreSQL: a table of tsvectors with a GIN index; VACUUM (maintenance.checkpoint) removes
 a deleted row, as it does the entries it was made from. GIN never removes a key from its
@@ -31,9 +34,10 @@ from weft.store.schema import post_search
 from weft.store.search_terms import clean_text
 from weft.store.sql import select_in
 
-__all__ = ["index_posts", "optimize_post_index", "unindex_posts"]
+__all__ = ["index_posts", "merge_owed", "merge_post_index", "unindex_posts"]
 
 _CHUNK = 500
+_MERGE_OWED = "weft.post_search.merge_owed"   # key in the writer connection's info
 
 # SQLite's FTS5 table, as SQLAlchemy can write to it (schema.SQLITE_VIRTUAL_TABLES).
 sqlite_post_search = table("post_search", column("rowid"), column("text"), column("summary"))
@@ -85,13 +89,25 @@ async def unindex_posts(conn: AsyncConnection, rows: Iterable[int]) -> None:
     wanted = list(rows)
     target: Any = sqlite_post_search.c.rowid if conn.dialect.name == "sqlite" else post_search.c.post
     statement: Any = delete(sqlite_post_search if conn.dialect.name == "sqlite" else post_search)
+    removed = 0
     for start in range(0, len(wanted), _CHUNK):
-        await conn.execute(statement.where(target.in_(wanted[start:start + _CHUNK])))
+        result = await conn.execute(statement.where(target.in_(wanted[start:start + _CHUNK])))
+        removed += result.rowcount or 0
+    if removed and conn.dialect.name == "sqlite":
+        conn.info[_MERGE_OWED] = True
 
 
-async def optimize_post_index(conn: AsyncConnection) -> None:
-    """SQLite: merge the FTS5 index into one segment, so that no old segment keeps the words
-    of a row deleted from it. A no-op when the index is one segment already; otherwise it
-    rewrites all of it. Nothing to do on PostgreSQL (VACUUM is maintenance.checkpoint's)."""
-    if conn.dialect.name == "sqlite":
+def merge_owed(conn: AsyncConnection) -> bool:
+    """Whether rows were taken out of SQLite's index through this connection since its last merge."""
+    return bool(conn.info.get(_MERGE_OWED))
+
+
+async def merge_post_index(conn: AsyncConnection) -> None:
+    """SQLite: merge the FTS5 index into one segment, in a transaction of its own (``conn``
+    must not be in one), so that no old segment keeps the words of a row taken out of it.
+    It rewrites all of the index. Nothing to do on PostgreSQL (maintenance.checkpoint VACUUMs)."""
+    if conn.dialect.name != "sqlite":
+        return
+    async with conn.begin():
         await conn.exec_driver_sql("INSERT INTO post_search(post_search) VALUES ('optimize')")
+    conn.info.pop(_MERGE_OWED, None)   # only once committed: a failed merge is owed still
