@@ -8,6 +8,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 
 from weft.config import NodeConfig
+from weft.store.statuses import Page
 
 from .site_server import serving
 from .social_people import ENV, jpeg, people
@@ -59,7 +60,7 @@ async def test_hostile_posts_profiles_and_alt_texts_stay_text(make_config: Calla
         posted = await mallory.publish(f"@alice {HOSTILE}", images=((jpeg(), '"><script>alert(10)</script>'),),
                                        summary='<b onmouseover="alert(11)">warning</b>')
         assert posted.status_code == 303
-        (post,) = [s for s in await site.social.statuses.timeline(mallory.account, "account", _page(),
+        (post,) = [s for s in await site.social.statuses.timeline(mallory.account, "account", Page(),
                                                                    account=mallory.account.identity)]
         await site.social.posting.edit(mallory.account, post.id, text=f"edited {HOSTILE}",
                                        summary='<b onmouseover="alert(11)">warning</b>')
@@ -91,9 +92,3 @@ def test_the_checker_sees_what_it_looks_for() -> None:
     assert problems_in('<a href=" JavaScript:alert(1)">x</a>') == ["a href=' JavaScript:alert(1)'"]
     assert problems_in("<script>alert(1)</script>") == ["script {}"]
     assert problems_in('<script src="/static/weft.js" defer></script><p>&lt;script&gt;</p>') == []
-
-
-def _page():  # type: ignore[no-untyped-def]
-    from weft.store.statuses import Page
-
-    return Page()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from weft.config import NodeConfig
 from weft.social import Draft
+from weft.store.statuses import Page
 
 from .site_server import serving
 from .social_people import ENV, jpeg, people
@@ -98,7 +99,7 @@ async def test_posting_from_the_home_page_with_an_image_and_alt_text(make_config
 
         home = await alice.get(posted.headers["location"])
         assert "Your post is published." in home.text
-        (status,) = await running.site.social.statuses.timeline(alice.account, "home", _page())
+        (status,) = await running.site.social.statuses.timeline(alice.account, "home", Page())
         assert status.row.text == "A red square" and status.row.visibility == "unlisted"
         assert status.row.summary == "colour" and status.row.expires is not None
         (image,) = status.attachments
@@ -119,7 +120,7 @@ async def test_a_post_that_fails_comes_back_with_the_text_and_the_images_kept(
         assert failed.status_code == 422
         assert "A post has at most 5000 characters." in failed.text
         assert f">{too_long}</textarea>" in failed.text and 'value="a warning"' in failed.text
-        assert await running.site.social.statuses.timeline(alice.account, "home", _page()) == []
+        assert await running.site.social.statuses.timeline(alice.account, "home", Page()) == []
         # The image was uploaded before the text was checked: it waits in the form.
         kept = re.search(r'name="kept" value="(\d+)"', failed.text)
         assert kept is not None and 'value="kept alt"' in failed.text
@@ -128,7 +129,7 @@ async def test_a_post_that_fails_comes_back_with_the_text_and_the_images_kept(
             "csrf": await alice.csrf(), "text": "shorter", "next": "/", "kept": kept.group(1),
             f"kept_alt_{kept.group(1)}": "a better alt"}, files=[("image_1", ("", b"", "application/octet-stream"))])
         assert again.status_code == 303
-        (status,) = await running.site.social.statuses.timeline(alice.account, "home", _page())
+        (status,) = await running.site.social.statuses.timeline(alice.account, "home", Page())
         assert status.row.text == "shorter" and [a.alt for a in status.attachments] == ["a better alt"]
 
         not_an_image = await alice.publish("look", images=((b"<html>not an image</html>", "alt"),))
@@ -217,7 +218,7 @@ async def test_forms_without_the_session_s_csrf_token_are_refused(make_config: C
         assert not status.favourited and not status.reblogged and status.row.likes == 0
         relation = (await running.site.social.following.relationships(bob.account, [alice.account.identity]))[0]
         assert not relation.following
-        assert await running.site.social.statuses.timeline(bob.account, "home", _page()) == []
+        assert await running.site.social.statuses.timeline(bob.account, "home", Page()) == []
 
 
 async def test_a_stranger_s_action_leads_to_signing_in_and_back(make_config: Callable[[str], NodeConfig]) -> None:
@@ -284,7 +285,24 @@ async def test_older_posts_are_a_link_away(make_config: Callable[[str], NodeConf
         assert "Older posts" not in second
 
 
-def _page():  # type: ignore[no-untyped-def]
-    from weft.store.statuses import Page
-
-    return Page()
+async def test_odd_values_in_addresses_and_forms_get_clear_answers(any_config: Callable[[str], NodeConfig]) -> None:
+    async with serving(any_config("n"), environ=ENV) as running, people(running) as folks:
+        alice = await folks.join("alice")
+        post = await alice.compose("hello")
+        huge = str(2**64)
+        for path, status in (("/tags/a%00b", 404), ("/tags/" + "x" * 300, 404), (f"/compose?reply_to={huge}", 404),
+                             (f"/@alice/followers?max_id={huge}", 422), ("/search?q=a%00b", 200),
+                             (f"/statuses/{huge}/edit", 404)):
+            response = await alice.get(path)
+            assert response.status_code == status, (path, response.text)
+        for fields, message in (({"visibility": "everyone"}, "Choose who can see the post"),
+                                ({"expires_in": "5"}, "Choose when the post disappears"),
+                                ({"reply_to": huge}, "Reply_to must be a status id"),
+                                ({"kept": huge}, "Kept must be upload ids")):
+            refused = await alice.publish("not like this", **fields)
+            assert refused.status_code == 422 and message in refused.text, fields
+            assert ">not like this</textarea>" in refused.text
+            assert '<option value="public" selected>' in refused.text  # never shown as something else
+        assert (await alice.post_form(f"/statuses/{huge}/like", {"next": "/"})).status_code == 404
+        assert (await alice.post_form(f"/follow_requests/{huge}/accept", {"next": "/"})).status_code == 404
+        assert [s.id for s in await running.site.social.statuses.timeline(alice.account, "home", Page())] == [post.id]

@@ -123,12 +123,26 @@ def _typed(form: FormData) -> ComposeForm:
     return ComposeForm(
         text=field(form, "text", limit=MAX_CHARACTERS * 4, label="the post"),
         summary=field(form, "summary", limit=MAX_SUMMARY_CHARS * 4, label="the content warning"),
-        visibility=visibility if visibility in VISIBILITY_LABELS else "public",
+        visibility=visibility,              # "" (not sent): the account's default
         expiry=expiry if expiry in dict(EXPIRIES) else "",
-        reply_to=int(reply) if reply.isdigit() else None,
+        reply_to=int(reply) if reply.isdigit() and len(reply) <= 19 else None,
         next=local_path(field(form, "next", limit=2000), "/"),
         alts=[field(form, f"alt_{index}", limit=MAX_DESCRIPTION_CHARS * 4, label=f"the alt text of image {index}")
               for index in range(1, MAX_MEDIA_ATTACHMENTS + 1)])
+
+
+def _check_choices(form: FormData) -> None:
+    """Refuse what the form's own fields cannot send: a post must never go out more widely,
+    or live longer, than its author chose because a value was not understood."""
+    if field(form, "visibility", limit=20) not in ("", *VISIBILITY_LABELS):
+        raise UsageError(f"choose who can see the post: {', '.join(VISIBILITY_LABELS.values())}")
+    if field(form, "expires_in", limit=20) not in dict(EXPIRIES):
+        raise UsageError("choose when the post disappears from the list")
+    reply = field(form, "reply_to", limit=20)
+    if reply and not (reply.isdigit() and len(reply) <= 19):
+        raise UsageError("reply_to must be a status id")
+    if any(not isinstance(v, str) or not v.isdigit() or len(v) > 18 for v in form.getlist("kept")):
+        raise UsageError("kept must be upload ids")
 
 
 def _files(form: FormData) -> list[tuple[int, UploadFile]]:
@@ -145,7 +159,7 @@ async def _kept(site: Site, me: Visitor, form: FormData) -> list[KeptImage]:
     dropped = {value for value in form.getlist("drop") if isinstance(value, str)}
     kept = []
     for value in dict.fromkeys(form.getlist("kept")):
-        if not isinstance(value, str) or not value.isdigit() or value in dropped:
+        if not isinstance(value, str) or value in dropped:  # (ids checked by _check_choices)
             continue
         upload = await site.social.uploads.get(me.account, int(value))  # NotFound if not theirs
         alt = field(form, f"kept_alt_{upload.id}", limit=MAX_DESCRIPTION_CHARS * 4, label="the alt text")
@@ -201,6 +215,7 @@ async def _publish(request: Request, site: Site, form: FormData) -> Response:
     typed = _typed(form)
     files = _files(form)
     try:
+        _check_choices(form)
         typed.kept = await _kept(site, me, form)
         # Other mistakes are found after the images are uploaded, so that the form can
         # keep them: a browser cannot put a chosen file back into a file field.
@@ -209,10 +224,12 @@ async def _publish(request: Request, site: Site, form: FormData) -> Response:
         await _upload_new(site, me, typed, files)
         expiry = dict(EXPIRIES)
         await site.social.posting.compose(me.account, Draft(
-            text=typed.text, visibility=typed.visibility, summary=typed.summary or None,
+            text=typed.text, visibility=typed.visibility or None, summary=typed.summary or None,
             reply_to=typed.reply_to, media_ids=tuple(image.id for image in typed.kept),
             expires_in_ms=int(typed.expiry) * 1000 if typed.expiry in expiry and typed.expiry else None))
     except (UsageError, NotFound, RateLimited) as exc:
         typed.images_open = bool(files) or any(typed.alts)
+        if typed.visibility not in VISIBILITY_LABELS:  # shown as the account's default, not the first option
+            typed.visibility = ComposeForm.blank(me).visibility
         return await compose_page(request, site, me, typed, error=str(exc), status=status_for(exc))
     return back(form, "/", notice="posted")

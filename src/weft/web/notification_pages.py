@@ -110,5 +110,8 @@ async def answer(request: Request, site: Site) -> Response:
     verdict = request.path_params["verdict"]
     if verdict not in ("accept", "reject"):
         raise NotFound("no such answer")
-    await site.social.following.answer(me.account, int(request.path_params["identity"]), accept=verdict == "accept")
+    identity = request.path_params["identity"]
+    if identity >= 2**63:
+        raise NotFound("no follow request from this account")
+    await site.social.following.answer(me.account, identity, accept=verdict == "accept")
     return back(form, "/follow_requests")

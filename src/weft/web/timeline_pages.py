@@ -5,6 +5,7 @@ strangers see. Each page holds ``PAGE_SIZE`` statuses and links to the older one
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from starlette.requests import Request
@@ -24,6 +25,8 @@ from weft.web.visitors import Visitor, visitor
 __all__ = ["PAGE_SIZE", "home", "local", "max_id", "public", "statuses_of", "tag"]
 
 PAGE_SIZE: Final = 20
+# What weft.core.text reads as a hashtag: word characters, and the joiners it allows inside.
+_TAG: Final = re.compile(r"[\w\u00b7\u30fb\u200c]+")
 
 
 def max_id(request: Request) -> int | None:
@@ -78,6 +81,6 @@ async def public(request: Request, site: Site) -> Response:
 
 async def tag(request: Request, site: Site) -> Response:
     name = normal_tag(normalize_hashtag(request.path_params["name"]))
-    if name is None:
+    if name is None or not _TAG.fullmatch(name):
         raise NotFound("that is not a hashtag")
     return await _shared(request, site, "tag", f"#{name}", f"No public posts with #{name} yet.", tag=name)
