@@ -9,7 +9,7 @@ from collections.abc import Callable
 from weft.config import NodeConfig
 
 from .site_server import serving
-from .social_people import ENV, people
+from .social_people import ENV, jpeg, people
 
 
 async def test_following_from_a_profile_fills_the_home_timeline(make_config: Callable[[str], NodeConfig]) -> None:
@@ -113,3 +113,25 @@ async def test_notifications_group_likes_and_are_marked_read(make_config: Callab
 
         second = (await alice.get("/notifications")).text
         assert "liked your post" in second and '<span class="badge">New</span>' not in second
+
+
+async def test_a_profile_shows_its_own_avatar_files_and_https_images_only(
+        make_config: Callable[[str], NodeConfig]) -> None:
+    async with serving(make_config("n"), environ=ENV) as running, people(running) as folks:
+        alice = await folks.join("alice")
+        site = running.site
+        blob = site.blobs.put(jpeg())
+        for avatar, header, shown_avatar, shown_header in (
+                (f"{site.base_url}/media/{blob}", "https://images.example/h.png", f"/media/{blob}",
+                 "https://images.example/h.png"),
+                ("http://images.example/a.png", f"{site.base_url}/media/../../etc/passwd",
+                 "/avatars/original/missing.png", None),
+                (f"{site.base_url}/settings", "data:image/png;base64,AAAA", "/avatars/original/missing.png", None)):
+            await site.node.publish({"type": "profile", "name": "Alice", "avatar": avatar, "header": header},
+                                    author=site.accounts.author(alice.account))
+            page = (await folks.members["alice"].get("/@alice")).text
+            assert f'<img class="avatar large" src="{shown_avatar}"' in page, avatar
+            if shown_header:
+                assert f'<img class="header-image" src="{shown_header}"' in page
+            else:
+                assert 'class="header-image"' not in page, header

@@ -100,7 +100,7 @@ async def compose_form_page(request: Request, site: Site) -> Response:
         if not raw.isdigit() or len(raw) > 20:
             raise NotFound("no such post")
         status = await site.social.statuses.status(me.account, int(raw))
-        reply_to = status_view(status, me.account.identity, site.host)
+        reply_to = status_view(status, me.account.identity, site.base_url)
     return await compose_page(request, site, me, ComposeForm.blank(me, reply_to=reply_to))
 
 

@@ -7,9 +7,11 @@ status, ``/tags/{name}`` for a tag, ``/media/{blob}`` for an image.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -25,6 +27,7 @@ __all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "VISIBILITY_LABELS", "I
 DEFAULT_AVATAR_PATH: Final = "/avatars/original/missing.png"
 DEFAULT_HEADER_PATH: Final = "/headers/original/missing.png"
 
+_DIGEST: Final = re.compile(r"[0-9a-f]{64}")
 VISIBILITY_LABELS: Final = {"public": "Public", "unlisted": "Unlisted", "followers": "Followers only",
                             "direct": "Mentioned people only"}
 
@@ -34,10 +37,16 @@ def iso_time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _image_url(profile: dict[str, Any], key: str) -> str | None:
-    # Only http(s) URLs are taken from a profile (the page's policy allows https images).
+def _image_url(profile: dict[str, Any], key: str, base_url: str) -> str | None:
+    """An image a profile names: one of this site's media files (as the client API keeps
+    uploaded avatars), or an https URL (the pages' policy allows https images); nothing else."""
     value = profile.get(key)
-    if isinstance(value, str) and value.lower().startswith("https://"):
+    if not isinstance(value, str):
+        return None
+    own = f"{base_url}/media/"
+    if value.startswith(own) and _DIGEST.fullmatch(value[len(own):]):
+        return value[len(base_url):]
+    if value.lower().startswith("https://"):
         return value
     return None
 
@@ -75,7 +84,7 @@ class PersonView:
     statuses: int
 
 
-def person_view(person: Person) -> PersonView:
+def person_view(person: Person, base_url: str) -> PersonView:
     profile = person.profile
     handle = handle_of(person)
     name = profile.get("name")
@@ -87,8 +96,8 @@ def person_view(person: Person) -> PersonView:
     return PersonView(
         identity=person.identity, handle=handle,
         name=name.strip() if isinstance(name, str) and name.strip() else handle,
-        url=f"/@{handle}", avatar=_image_url(profile, "avatar") or DEFAULT_AVATAR_PATH,
-        header=_image_url(profile, "header"), bio=text_html(bio) if isinstance(bio, str) else Markup(""),
+        url=f"/@{handle}", avatar=_image_url(profile, "avatar", base_url) or DEFAULT_AVATAR_PATH,
+        header=_image_url(profile, "header", base_url), bio=text_html(bio) if isinstance(bio, str) else Markup(""),
         fields=fields, locked=profile.get("locked") is True, bot=profile.get("bot") is True,
         local=person.username is not None, followers=person.followers, following=person.following,
         statuses=person.statuses)
@@ -138,9 +147,11 @@ class StatusView:
         return VISIBILITY_LABELS.get(self.visibility, self.visibility)
 
 
-def status_view(status: Status, viewer_identity: int | None, site_host: str) -> StatusView:
+def status_view(status: Status, viewer_identity: int | None, base_url: str) -> StatusView:
+    """``status`` as ``viewer_identity`` sees it on the site at ``base_url``."""
     row = status.row
-    author = person_view(status.author)
+    author = person_view(status.author, base_url)
+    site_host = urlsplit(base_url).netloc
     known = {handle_of(person).lower(): handle_of(person) for person in status.mentioned}
     return StatusView(
         id=row.id, url=f"{author.url}/{row.id}", author=author, ts=row.ts, edited_ts=row.edited_ts,
@@ -150,4 +161,4 @@ def status_view(status: Status, viewer_identity: int | None, site_host: str) -> 
         replies=row.replies, favourited=status.favourited, reblogged=status.reblogged,
         bookmarked=status.bookmarked, mine=viewer_identity == row.author,
         boostable=row.visibility in ("public", "unlisted"), is_reply=row.reply_to is not None,
-        boosted_by=person_view(status.boost.by) if status.boost is not None else None)
+        boosted_by=person_view(status.boost.by, base_url) if status.boost is not None else None)

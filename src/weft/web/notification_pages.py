@@ -56,7 +56,7 @@ def _group_key(item: Notification) -> tuple[str, int | None] | None:
     return None
 
 
-def group(found: list[Notification], viewer_identity: int, site_host: str, last_read: int) -> list[NoticeGroup]:
+def group(found: list[Notification], viewer_identity: int, base_url: str, last_read: int) -> list[NoticeGroup]:
     """``found`` (newest first) with runs of one group key shown as one."""
     groups: list[NoticeGroup] = []
     for item in found:
@@ -64,11 +64,11 @@ def group(found: list[Notification], viewer_identity: int, site_host: str, last_
         if key is not None and groups and groups[-1].key == key:
             actors = groups[-1].actors
             if all(actor.identity != item.actor.identity for actor in actors):
-                actors.append(person_view(item.actor))
+                actors.append(person_view(item.actor, base_url))
             continue
         groups.append(NoticeGroup(
-            id=item.id, kind=item.kind, ts=item.ts, actors=[person_view(item.actor)],
-            status=status_view(item.status, viewer_identity, site_host) if item.status is not None else None,
+            id=item.id, kind=item.kind, ts=item.ts, actors=[person_view(item.actor, base_url)],
+            status=status_view(item.status, viewer_identity, base_url) if item.status is not None else None,
             new=item.id > last_read, key=key))
     return groups
 
@@ -93,7 +93,7 @@ async def notifications(request: Request, site: Site) -> Response:
         await notices.set_markers(me.account, {"notifications": str(found[0].id)})
     waiting = {p.identity for p in await site.social.following.follow_requests(me.account, limit=REQUESTS_PAGE)}
     return render(request, "notifications.html", title="Notifications", me=me,
-                  groups=group(found, me.account.identity, site.host, last_read), waiting=waiting,
+                  groups=group(found, me.account.identity, site.base_url, last_read), waiting=waiting,
                   older=found[-1].id if len(found) == PAGE_SIZE else None, notice=notice(request))
 
 
@@ -101,7 +101,7 @@ async def follow_requests(request: Request, site: Site) -> Response:
     me = await signed_in(request, site)
     found = await site.social.following.follow_requests(me.account, limit=REQUESTS_PAGE)
     return render(request, "follow_requests.html", title="Follow requests", me=me,
-                  people=[person_view(p) for p in found], notice=notice(request))
+                  people=[person_view(p, site.base_url) for p in found], notice=notice(request))
 
 
 async def answer(request: Request, site: Site) -> Response:

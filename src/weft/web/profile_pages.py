@@ -42,7 +42,7 @@ async def profile(request: Request, site: Site) -> Response:
     if me is not None and me.account.identity != person.identity:
         relation = (await site.social.following.relationships(me.account, [person.identity]))[0]
     statuses = await statuses_of(site, me, "account", request, account=person.identity)
-    shown = person_view(person)
+    shown = person_view(person, site.base_url)
     return render(request, "profile.html", title=f"{shown.name} (@{shown.handle})", heading=shown.name,
                   person=shown, relation=relation, statuses=statuses, page_size=PAGE_SIZE,
                   is_me=me is not None and me.account.identity == person.identity, notice=notice(request))
@@ -61,9 +61,9 @@ async def _people(request: Request, site: Site, which: str) -> Response:
     person = await person_named(site, request.path_params["handle"])
     lister = site.social.following.followers if which == "followers" else site.social.following.following
     found = await lister(person.identity, limit=PEOPLE_PAGE, max_id=_max_identity(request))
-    shown = person_view(person)
+    shown = person_view(person, site.base_url)
     title = f"Followers of {shown.name}" if which == "followers" else f"Followed by {shown.name}"
-    return render(request, "people.html", title=title, person=shown, people=[person_view(p) for p in found],
+    return render(request, "people.html", title=title, person=shown, people=[person_view(p, site.base_url) for p in found],
                   older=found[-1].identity if len(found) == PEOPLE_PAGE else None,
                   empty=f"No {which} to show yet." if which == "followers" else "Follows nobody yet.")
 
@@ -84,4 +84,4 @@ async def relate(request: Request, site: Site) -> Response:
         raise NotFound("no such action")
     person = await person_named(site, request.path_params["handle"])
     await site.social.following.relate(me.account, person.identity, action)
-    return back(form, person_view(person).url)
+    return back(form, person_view(person, site.base_url).url)

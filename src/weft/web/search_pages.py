@@ -48,8 +48,8 @@ async def search(request: Request, site: Site) -> Response:
         kinds = ("statuses",) if viewer is not None else ()
     found = await finder.everything(viewer, query, kinds=kinds, limit=PAGE_SIZE, offset=offset)
     identity = viewer.identity if viewer is not None else None
-    statuses = [status_view(status, identity, site.host) for status in found.statuses]
+    statuses = [status_view(status, identity, site.base_url) for status in found.statuses]
     return render(request, "search.html", title=f"Search: {query}", heading="Search", query=query, searched=True,
-                  people=[person_view(p) for p in found.accounts], tags=found.hashtags, statuses=statuses,
+                  people=[person_view(p, site.base_url) for p in found.accounts], tags=found.hashtags, statuses=statuses,
                   trending=[], more=offset + PAGE_SIZE if len(statuses) == PAGE_SIZE else None,
                   offset=offset, notice=notice(request))

@@ -38,7 +38,7 @@ def parse_status_id(text: str) -> int:
 
 async def _shown(site: Site, me: Visitor | None, status_id: int) -> StatusView:
     status = await site.social.statuses.status(me.account if me else None, status_id)
-    return status_view(status, me.account.identity if me else None, site.host)
+    return status_view(status, me.account.identity if me else None, site.base_url)
 
 
 async def thread(request: Request, site: Site) -> Response:
@@ -57,8 +57,8 @@ async def thread(request: Request, site: Site) -> Response:
         versions = [{"ts": version["ts"], "iso": iso_time(version["ts"]), "html": text_html(version["text"] or "")}
                     for version in history]
     return render(request, "thread.html", title=f"Post by {main.author.name}", main=main,
-                  ancestors=[status_view(s, identity, site.host) for s in ancestors],
-                  descendants=[status_view(s, identity, site.host) for s in descendants],
+                  ancestors=[status_view(s, identity, site.base_url) for s in ancestors],
+                  descendants=[status_view(s, identity, site.base_url) for s in descendants],
                   versions=versions, compose=ComposeForm.blank(me, reply_to=main) if me else None,
                   notice=notice(request))
 

@@ -46,7 +46,7 @@ async def statuses_of(site: Site, me: Visitor | None, kind: TimelineKind, reques
     found = await site.social.statuses.timeline(viewer, kind, Page(limit=PAGE_SIZE, max_id=max_id(request)),
                                                 tag=tag, account=account)
     identity = viewer.identity if viewer is not None else None
-    return [status_view(status, identity, site.host) for status in found]
+    return [status_view(status, identity, site.base_url) for status in found]
 
 
 async def home(request: Request, site: Site) -> Response:
