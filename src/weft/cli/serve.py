@@ -14,7 +14,7 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
@@ -211,7 +211,7 @@ async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: di
         if gossip_info is not None:
             echo(f"gossip on port {gossip_info['port']}, key {gossip_info['key']}")
 
-    server = _make_server(settings, started)
+    server = _make_server(settings, started, site.social.events.close)
     purging = asyncio.create_task(_purge_forever(node))
     try:
         await server.serve(sockets=[sock])
@@ -251,10 +251,12 @@ async def _purge_forever(node: Node) -> None:
         await _purge(node)
 
 
-def _make_server(config: uvicorn.Config, on_started: Callable[[], None]) -> uvicorn.Server:
-    """A uvicorn server that announces itself once it accepts connections and, when a
-    signal stops it, returns instead of raising the signal again (uvicorn re-raises it
-    so that a bare ``uvicorn.run`` dies of it; we want a clean exit 0)."""
+def _make_server(config: uvicorn.Config, on_started: Callable[[], None],
+                 on_stopping: Callable[[], Awaitable[None]]) -> uvicorn.Server:
+    """A uvicorn server that announces itself once it accepts connections, ends live streams
+    (``on_stopping``) as it starts to stop, and, when a signal stops it, returns instead of
+    raising the signal again (uvicorn re-raises it so that a bare ``uvicorn.run`` dies of it;
+    we want a clean exit 0)."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -274,5 +276,10 @@ def _make_server(config: uvicorn.Config, on_started: Callable[[], None]) -> uvic
             await super().startup(sockets=sockets)
             if self.started and not self.should_exit:
                 on_started()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn waits for open responses to finish: live streams (which never do) end first.
+            await on_stopping()
+            await super().shutdown(sockets=sockets)
 
     return Server(config)

@@ -30,6 +30,7 @@ from weft.api.mastodon import (
     search,
     status_actions,
     statuses,
+    streaming,
     timelines,
 )
 
@@ -40,4 +41,5 @@ def routes() -> list[BaseRoute]:
     """Every route of the client API, in the order they must be matched."""
     return [*apps.ROUTES, *oauth_pages.ROUTES, *oauth_tokens.ROUTES, *instance.ROUTES,
             *relationships.ROUTES, *account_lists.ROUTES, *search.ROUTES, *accounts.ROUTES,
-            *statuses.ROUTES, *status_actions.ROUTES, *timelines.ROUTES, *notifications.ROUTES, *markers.ROUTES, *media.ROUTES]
+            *statuses.ROUTES, *status_actions.ROUTES, *timelines.ROUTES, *notifications.ROUTES, *markers.ROUTES, *media.ROUTES,
+            *streaming.ROUTES]
