@@ -38,8 +38,7 @@ def upgrade() -> None:
             sa.Column("doc", postgresql.TSVECTOR(), nullable=False),
             sa.PrimaryKeyConstraint("post"),
         )
-        op.create_index("ix_post_search_doc", "post_search", ["doc"], unique=False,
-                        postgresql_using="gin", postgresql_with={"fastupdate": "off"})
+        op.create_index("ix_post_search_doc", "post_search", ["doc"], unique=False, postgresql_using="gin")
         insert = sa.text("INSERT INTO post_search (post, doc) "
                          "VALUES (:post, to_tsvector('simple', :text || ' ' || :summary))")
     last = 0
