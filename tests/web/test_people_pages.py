@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from weft import custody
 from weft.config import NodeConfig
+from weft.social.names import short_did
 
 from .site_server import serving
 from .social_people import ENV, jpeg, people
@@ -135,3 +137,19 @@ async def test_a_profile_shows_its_own_avatar_files_and_https_images_only(
                 assert f'<img class="header-image" src="{shown_header}"' in page
             else:
                 assert 'class="header-image"' not in page, header
+
+
+async def test_an_identity_not_hosted_here_has_a_page_under_its_short_did(
+        make_config: Callable[[str], NodeConfig]) -> None:
+    async with serving(make_config("n"), environ=ENV) as running, people(running) as folks:
+        alice = await folks.join("alice")
+        did = await custody.init_identity(running.node, "The Operator")
+        await running.node.publish({"type": "post", "text": "Posted from the command line", "visibility": "public"})
+        short = short_did(did)
+        page = await alice.get(f"/@{short}")
+        assert page.status_code == 200 and "<h1>The Operator</h1>" in page.text
+        assert "Posted from the command line" in page.text and f"@{short}" in page.text
+        assert ".rss" not in page.text  # feeds are for the accounts of this site
+        local = (await alice.get("/local")).text
+        assert f'href="/@{short}"' in local
+        assert (await alice.get(f"/@{short[:-1]}")).status_code == 404

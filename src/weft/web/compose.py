@@ -36,7 +36,7 @@ EXPIRIES: Final = (("", "Never"), ("3600", "After 1 hour"), ("86400", "After 1 d
 PROCESSING_WAIT_S: Final = 30.0
 # Text fields are small; four images at most, each at most MAX_UPLOAD_BYTES.
 _MAX_BODY: Final = MAX_MEDIA_ATTACHMENTS * MAX_UPLOAD_BYTES + 1024 * 1024
-_STRICTER: Final = ("public", "unlisted", "followers", "direct")
+_WIDEST_FIRST: Final = ("public", "unlisted", "followers", "direct")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class ComposeForm:
             visibility = "public"
         if reply_to is None:
             return cls(visibility=visibility)
-        if _STRICTER.index(reply_to.visibility) > _STRICTER.index(visibility):
+        if _WIDEST_FIRST.index(reply_to.visibility) > _WIDEST_FIRST.index(visibility):
             visibility = reply_to.visibility
         mention = "" if reply_to.mine else f"@{reply_to.author.handle} "
         return cls(text=mention, visibility=visibility, reply_to=reply_to.id,
@@ -137,7 +137,7 @@ def _check_choices(form: FormData) -> None:
     if field(form, "visibility", limit=20) not in ("", *VISIBILITY_LABELS):
         raise UsageError(f"choose who can see the post: {', '.join(VISIBILITY_LABELS.values())}")
     if field(form, "expires_in", limit=20) not in dict(EXPIRIES):
-        raise UsageError("choose when the post disappears from the list")
+        raise UsageError("choose when the post disappears: " + ", ".join(label for _, label in EXPIRIES).lower())
     reply = field(form, "reply_to", limit=20)
     if reply and not (reply.isdigit() and len(reply) <= 19):
         raise UsageError("reply_to must be a status id")
@@ -222,11 +222,10 @@ async def _publish(request: Request, site: Site, form: FormData) -> Response:
         if len(typed.kept) + len(files) > MAX_MEDIA_ATTACHMENTS:
             raise UsageError(f"a post has at most {MAX_MEDIA_ATTACHMENTS} images")
         await _upload_new(site, me, typed, files)
-        expiry = dict(EXPIRIES)
         await site.social.posting.compose(me.account, Draft(
             text=typed.text, visibility=typed.visibility or None, summary=typed.summary or None,
             reply_to=typed.reply_to, media_ids=tuple(image.id for image in typed.kept),
-            expires_in_ms=int(typed.expiry) * 1000 if typed.expiry in expiry and typed.expiry else None))
+            expires_in_ms=int(typed.expiry) * 1000 if typed.expiry else None))
     except (UsageError, NotFound, RateLimited) as exc:
         typed.images_open = bool(files) or any(typed.alts)
         if typed.visibility not in VISIBILITY_LABELS:  # shown as the account's default, not the first option
