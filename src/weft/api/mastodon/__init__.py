@@ -5,7 +5,9 @@ Part one: client apps and OAuth 2 (``apps``, ``oauth_pages`` with ``oauth_html``
 calls (``auth``), the instance (``instance``) and accounts (``accounts``, ``directory``,
 ``entities``). ``params`` reads parameters as Rails does, ``pagination`` writes Link
 headers, ``cors`` opens the API to web clients on other origins. Statuses and timelines
-come with ``weft.social``.
+come with ``weft.social``. People among themselves: ``relationships`` (follows, follow
+requests, blocks, mutes), ``account_lists`` (an account's statuses, followers, following)
+and ``search`` (search, trends, hashtags).
 
 Routes shape requests and answers; ``OAuthServer`` and ``Directory`` decide; SQL is in
 ``weft.store.oauth`` and ``weft.store.people``. Everything here reads the ``Site`` from
