@@ -1,4 +1,4 @@
-"""Where signing in sends people back to (``?next=``) is always a page of this site, whatever
+"""Where signing in, or a form of a page, sends people back to (``next``) is always a page of this site, whatever
 someone writes into the link."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 from hypothesis import example, given
 from hypothesis import strategies as st
+from starlette.datastructures import FormData
 
-from weft.web.pages import local_path
+from weft.web.pages import back, local_path
 
 SITE = httpx.URL("https://weft.example/")
 
@@ -31,3 +32,18 @@ def test_the_page_after_signing_in_is_on_this_site(next_path: str) -> None:
 def test_paths_of_this_site_are_kept(segments: list[str]) -> None:
     path = "/" + "/".join(segments)
     assert local_path(path) == path
+
+
+@given(st.text(), st.sampled_from([None, "posted", "deleted"]), st.sampled_from([None, "s-123"]))
+@example("//evil.example/#x", "posted", "s-1")
+@example("/local?max_id=5#old", None, "s-2")
+def test_after_an_action_the_page_goes_back_to_this_site(next_path: str, notice: str | None,
+                                                           anchor: str | None) -> None:
+    response = back(FormData([("next", next_path)]), "/", notice=notice, anchor=anchor)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert SITE.join(location).host == "weft.example"
+    as_browsers_read_it = "".join(c for c in location if c not in "\t\n\r").replace("\\", "/")
+    assert as_browsers_read_it.startswith("/") and not as_browsers_read_it.startswith("//")
+    if anchor is not None:
+        assert location.endswith(f"#{anchor}") and location.count("#") == 1
