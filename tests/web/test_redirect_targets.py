@@ -1,5 +1,5 @@
-"""Where signing in, or a form of a page, sends people back to (``next``) is always a page of this site, whatever
-someone writes into the link."""
+"""Where signing in, or a form of a page, sends people back to (``next``) is always a page of
+this site, whatever someone writes into the link."""
 
 from __future__ import annotations
 
