@@ -13,6 +13,7 @@ import json
 import queue
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,19 @@ def test_a_muted_author_and_notifications_on_the_user_stream(
         body = json.loads(note["payload"])
         assert body["type"] == "favourite" and body["account"]["username"] == "bob"
         assert body["status"]["id"] == barrier["id"]
+
+
+def test_clients_that_leave_are_unsubscribed(served: Served,
+                                             people: tuple[httpx.Client, dict[str, dict[str, str]]]) -> None:
+    client, tokens = people
+    hub = served.site.social.events
+    with (sse(client, "/api/v1/streaming/user", tokens["bob"]),
+          connect(ws_url(served, "stream=public"), additional_headers=tokens["carol"], open_timeout=WAIT_S)):
+        assert hub.listening == 2 and hub.running
+    deadline = time.monotonic() + WAIT_S
+    while hub.listening or hub.running:
+        assert time.monotonic() < deadline, "the hub still has listeners after they left"
+        time.sleep(0.02)
 
 
 class Collected(StreamListener):  # type: ignore[misc]

@@ -116,6 +116,11 @@ class Events:
         self._closed = False
 
     @property
+    def listening(self) -> int:
+        """How many listen now."""
+        return len(self._listeners)
+
+    @property
     def running(self) -> bool:
         """Whether the waiter is running (it does while anyone listens)."""
         return self._task is not None and not self._task.done()

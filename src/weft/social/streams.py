@@ -16,7 +16,7 @@ from typing import Final, Literal, cast, get_args
 
 from weft.errors import UsageError
 from weft.social.model import Notification, Status
-from weft.store.social import normal_tag
+from weft.store.social import MAX_TAG_CHARS, normal_tag
 from weft.store.statuses import TimelineKind
 
 __all__ = ["STREAM_NAMES", "Event", "EventKind", "Stream", "StreamName"]
@@ -50,7 +50,7 @@ class Stream:
             return cls(cast("StreamName", name))
         normal = normal_tag(tag or "")
         if normal is None:
-            raise UsageError(f"the {name} stream needs a tag")
+            raise UsageError(f"the {name} stream needs a tag (a word of at most {MAX_TAG_CHARS} characters)")
         return cls(cast("StreamName", name), normal)
 
     @property

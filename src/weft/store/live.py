@@ -2,9 +2,10 @@
 
 A position is a pair of row ids, the last ``entries`` row and the last ``notifications``
 row looked at. Posts, edits and deletes are entries, so one entry position finds all
-three; notifications are rows of their own. Ids grow with commits (one writer on SQLite;
-on PostgreSQL a transaction that took its ids before another but committed after it can
-be passed over, as the few-workers design of architecture §7 accepts for live fan-out).
+three; notifications are rows of their own. Ids grow in commit order within one process
+(ingest has one writer). Between processes on PostgreSQL, a transaction that took its ids
+before another's but committed after it can be passed over: several workers would want a
+fan-out of their own (architecture §7: LISTEN/NOTIFY), which this is not.
 Who may see what is decided elsewhere (``weft.store.statuses.seen_by``).
 """
 

@@ -32,13 +32,14 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from weft.api.mastodon.auth import OUT_OF_SCOPE, authorize, endpoint, error_json, person_of, site_of
-from weft.api.mastodon.cors import CORS_HEADERS, api_route
+from weft.api.mastodon.cors import api_route
 from weft.api.mastodon.oauth_server import Grant, OAuthServer
 from weft.api.mastodon.params import Params
 from weft.api.mastodon.scopes import covers_any
@@ -111,13 +112,15 @@ def _sse(name: str, *, media: bool = False) -> Any:
         subscription = await site.social.events.subscribe(person_of(grant), [wanted])
         return StreamingResponse(_events_as_text(subscription, grant, site.base_url),
                                  media_type="text/event-stream",
-                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+                                 # also when the client leaves before the first line is read
+                                 background=BackgroundTask(subscription.close))
 
     return stream
 
 
 async def health(request: Request) -> Response:
-    return PlainTextResponse("OK", headers=CORS_HEADERS)
+    return PlainTextResponse("OK")
 
 
 async def unknown_channel(request: Request) -> Response:
