@@ -97,7 +97,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "weft"), "serve", "--data", str(data_dir), "--port", str(self.port),
-             "--gossip-port", "-1", "--no-lan"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+             "--gossip-port", "-1", "--no-lan"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:

@@ -47,7 +47,7 @@ from weft.store import entries as entry_store
 from weft.store import identities as identity_store
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
-from weft.store.schema import BLOCK, edits, entries, identities, relations
+from weft.store.schema import BLOCK, accounts, edits, entries, identities, relations
 from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
@@ -302,9 +302,18 @@ class Ingest:
         return split, removed
 
     async def _blocked_by_locals(self, conn: AsyncConnection) -> set[int]:
+        """Whom the node's own people block: their entries are refused and purged here.
+
+        The node's own people are its local identities other than hosted accounts. A hosted
+        account's block hides the blocked from that account alone (weft.store.statuses): on a
+        server of many people, one person's block must not take anyone's posts away from the
+        others, nor a blocked account's own posts from its owner.
+        """
+        hosted = select(accounts.c.identity)
         rows = await conn.execute(
             select(relations.c.target).join(identities, identities.c.id == relations.c.source)
-            .where(identities.c.local.is_(True), relations.c.kind == BLOCK, relations.c.active.is_(True)))
+            .where(identities.c.local.is_(True), identities.c.id.not_in(hosted), relations.c.kind == BLOCK,
+                   relations.c.active.is_(True)))
         return {target for (target,) in rows.all()}
 
     async def _write_entries(self, conn: AsyncConnection, checked: list[_Checked],
@@ -380,9 +389,10 @@ class Ingest:
         foldings = [Folding(row_ids[pos], item.entry, author, item.parsed or {}) for pos, item, author in to_fold]
         folded = await fold(conn, [*foldings, *filled], local_ids)
         await entry_store.update_heads(conn, list(touched.values()))
-        for target in folded.blocked:
-            await purge_identity(conn, target)
-            removed = True
+        if folded.blocked:
+            for target in folded.blocked & await self._blocked_by_locals(conn):
+                await purge_identity(conn, target)
+                removed = True
         return [o for o in outcomes if o is not None], removed or folded.content_removed
 
     @staticmethod
@@ -523,6 +533,14 @@ class Changes:
     def add(self, notice: Committed) -> None:
         self._pending = notice if self._pending is None else self._pending.merged(notice)
         self._ready.set()
+
+    def take(self) -> Committed | None:
+        """What was committed since the last call, without waiting; None if nothing was."""
+        if not self._ready.is_set():
+            return None
+        self._ready.clear()
+        notice, self._pending = self._pending or Committed({}, frozenset()), None
+        return notice
 
     async def next(self) -> Committed:
         await self._ready.wait()

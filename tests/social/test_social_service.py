@@ -167,3 +167,23 @@ async def test_persons_read_together_are_the_persons_read_one_by_one(any_config)
         assert together[gina.identity].followers == 1 and together[gina.identity].following == 1
         assert together[gina.identity].statuses == 2 and together[ivy.identity].follow_requests == 1
         await social.close()
+
+
+async def test_a_hosted_account_blocking_another_hides_it_from_that_account_alone(any_config) -> None:
+    async with Node.open(any_config("n")) as node:
+        site = await _site(node)
+        social = site.social
+        jan = await site.accounts.sign_up("jan", "a long password", by_admin=True)
+        kim = await site.accounts.sign_up("kim", "a long password", by_admin=True)
+        lee = await site.accounts.sign_up("lee", "a long password", by_admin=True)
+        post = await social.posting.compose(kim, Draft("still here"))
+        await social.following.relate(jan, kim.identity, "block")
+        # Kim keeps her post, Lee still sees it; Jan's timelines do not show it.
+        from weft.store.statuses import Page
+        assert (await social.statuses.status(kim, post.id)).row.text == "still here"
+        assert (await social.statuses.status(lee, post.id)).row.text == "still here"
+        assert [s.id for s in await social.statuses.timeline(lee, "public", Page())] == [post.id]
+        assert await social.statuses.timeline(jan, "public", Page()) == []
+        later = await social.posting.compose(kim, Draft("and posting"))
+        assert (await social.statuses.status(lee, later.id)).row.text == "and posting"
+        await social.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from weft.social.events import Events
 from weft.social.following import Following
+from weft.social.freshness import PageCache
 from weft.social.model import (
     Attachment,
     Boost,
@@ -58,7 +59,10 @@ class Social:
         self.uploads = Uploads(site)
         self.search = Search(site, self.statuses)
         self.events = Events(site.node, self.statuses)   # live events (weft.social.events)
+        self.pages = PageCache(site.node)                # timeline pages kept while fresh
+        self.posting.on_private_change = self.pages.bump
 
     async def close(self) -> None:
+        self.pages.close()
         await self.events.close()
         await self.uploads.close()

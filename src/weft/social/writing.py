@@ -6,6 +6,7 @@ the ingest path any peer's entry takes; bookmarks alone are private rows, never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from weft.core.content import MAX_ATTACHMENTS, VISIBILITIES
@@ -44,6 +45,8 @@ class Posting:
         self.site = site
         self.node = site.node
         self.reader = reader
+        # Told of writes that are not entries (bookmarks), which the ingest's feed never sees.
+        self.on_private_change: Callable[[], None] = lambda: None
 
     async def _author(self, account: Account) -> LocalIdentity:
         return self.site.accounts.author(await self.site.accounts.account(account.id))
@@ -236,4 +239,5 @@ class Posting:
                 await interactions.add_bookmark(conn, account.identity, row, self.node.clock())
             else:
                 await interactions.remove_bookmark(conn, account.identity, row)
+        self.on_private_change()
         return await self.reader.status(account, status_id)

@@ -20,6 +20,7 @@ from weft.store.schema import (
     LIKE,
     MUTE,
     VISIBILITY_CODES,
+    accounts,
     devices,
     edits,
     entries,
@@ -323,13 +324,15 @@ async def device_logs(conn: AsyncConnection, identity: int) -> list[dict[str, An
 
 
 async def blocked_by_local(conn: AsyncConnection, did: str) -> bool:
-    """Whether an identity of this node (``local``) blocks ``did``: its entries are refused here."""
+    """Whether an identity of this node (``local``, not a hosted account) blocks ``did``: its entries
+    are refused here (a hosted account's block hides them from that account alone)."""
     source, target = identities.alias("source"), identities.alias("target")
     row = await conn.execute(
         select(relations.c.source)
         .join(source, source.c.id == relations.c.source)
         .join(target, target.c.id == relations.c.target)
-        .where(source.c.local.is_(True), target.c.did == did, relations.c.kind == BLOCK,
+        .where(source.c.local.is_(True), source.c.id.not_in(select(accounts.c.identity)), target.c.did == did,
+               relations.c.kind == BLOCK,
                relations.c.active.is_(True))
         .limit(1))
     return row.first() is not None

@@ -163,6 +163,21 @@ async def _bound(conn: AsyncConnection, sid: int, upper: bool) -> ColumnElement[
     return or_(posts.c.ts > ts, and_(posts.c.ts == ts, posts.c.entry > entry))
 
 
+async def _newest_at_home(conn: AsyncConnection, viewer: int) -> int | None:
+    """The newest post time of the viewer and whom they follow: one index probe per author.
+
+    An upper bound of the home timeline's newest post (it may be hidden or deleted), which
+    is all the widening window needs; MAX over the whole timeline's condition would read
+    every post of every author followed.
+    """
+    newest_of = select(func.max(posts.c.ts)).where(posts.c.author == relations.c.target).scalar_subquery()
+    followed = (await conn.execute(select(func.max(newest_of)).where(
+        relations.c.source == viewer, relations.c.kind == FOLLOW, relations.c.active.is_(True)))).scalar()
+    own = (await conn.execute(select(func.max(posts.c.ts)).where(posts.c.author == viewer))).scalar()
+    found = [ts for ts in (followed, own) if ts is not None]
+    return max(found) if found else None
+
+
 async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *, now_ms: int,
                    tag: str | None = None, account: int | None = None, local: bool = False) -> list[int]:
     """Post rows of a timeline page, newest first; ``local``: by this node's own identities only
@@ -188,7 +203,10 @@ async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None
         rows = (await conn.execute(select(posts.c.entry).where(*where)
                                    .order_by(posts.c.ts.desc(), posts.c.entry.desc()).limit(limit))).all()
         return [row for (row,) in rows]
-    newest = (await conn.execute(select(func.max(posts.c.ts)).where(*where))).scalar()
+    if kind == "home" and viewer is not None and page.max_id is None:
+        newest = await _newest_at_home(conn, viewer)
+    else:
+        newest = (await conn.execute(select(func.max(posts.c.ts)).where(*where))).scalar()
     if newest is None:
         return []
     window = FEED_WINDOW_MS

@@ -162,4 +162,5 @@ class Directory:
         settings = change.settings()
         if settings:
             await self.site.accounts.update_settings(account, **settings)
+            self.site.social.pages.bump()   # settings are not entries: kept pages would not know
         return await self.person(account.identity)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from weft.api.mastodon.auth import authorize, endpoint, person_of, site_of
 from weft.api.mastodon.cors import api_route
@@ -19,7 +20,6 @@ from weft.api.mastodon.paging import page_of, paged
 from weft.api.mastodon.params import read_params
 from weft.api.mastodon.status_entities import status_entity
 from weft.api.mastodon.statuses import optional_viewer
-from weft.api.responses import JSONResponse
 from weft.core.text import MAX_HASHTAG_CHARS
 from weft.store.social import normal_tag
 
@@ -34,21 +34,32 @@ READ: Final = ("read:statuses",)
 
 
 async def _answer(request: Request, viewer: Account | None, kind: TimelineKind, page: Page, *,
-                  tag: str | None = None, only_media: bool = False, local: bool = False) -> JSONResponse:
+                  tag: str | None = None, only_media: bool = False, local: bool = False) -> Response:
+    """The page, from the site's page cache while nothing it shows can have changed."""
     site = site_of(request)
+    pages = site.social.pages
+    key = (viewer.identity if viewer is not None else None, kind, str(request.url))
+    kept = pages.get(key)
+    if kept is not None:
+        return Response(kept.body, media_type="application/json", headers=kept.headers)
+    generation = pages.generation()
     found: list[Status] = await site.social.statuses.timeline(viewer, kind, page, tag=tag, only_media=only_media,
                                                               local=local)
-    return paged(request, [status_entity(status, site.base_url) for status in found])
+    answer = paged(request, [status_entity(status, site.base_url) for status in found])
+    expiries = [status.row.expires for status in found if status.row.expires is not None]
+    headers = {"link": answer.headers["link"]} if "link" in answer.headers else {}
+    pages.put(key, generation, bytes(answer.body), headers, expires=min(expiries) if expiries else None)
+    return answer
 
 
 @endpoint
-async def home(request: Request) -> JSONResponse:
+async def home(request: Request) -> Response:
     account = person_of(await authorize(request, *READ))
     return await _answer(request, account, "home", page_of(await read_params(request)))
 
 
 @endpoint
-async def public(request: Request) -> JSONResponse:
+async def public(request: Request) -> Response:
     viewer = await optional_viewer(request, *READ)
     params = await read_params(request)
     page = page_of(params)
@@ -59,7 +70,7 @@ async def public(request: Request) -> JSONResponse:
 
 
 @endpoint
-async def hashtag(request: Request) -> JSONResponse:
+async def hashtag(request: Request) -> Response:
     viewer = await optional_viewer(request, *READ)
     params = await read_params(request)
     page = page_of(params)
@@ -71,13 +82,13 @@ async def hashtag(request: Request) -> JSONResponse:
 
 
 @endpoint
-async def bookmarks(request: Request) -> JSONResponse:
+async def bookmarks(request: Request) -> Response:
     account = person_of(await authorize(request, "read:bookmarks"))
     return await _answer(request, account, "bookmarks", page_of(await read_params(request)))
 
 
 @endpoint
-async def favourites(request: Request) -> JSONResponse:
+async def favourites(request: Request) -> Response:
     account = person_of(await authorize(request, "read:favourites"))
     return await _answer(request, account, "favourites", page_of(await read_params(request)))
 
