@@ -19,14 +19,12 @@ from typing import Any, Final
 from sqlalchemy import (
     case,
     cast,
-    column,
     distinct,
     func,
     literal,
     literal_column,
     or_,
     select,
-    table,
 )
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,7 +45,7 @@ from weft.store.schema import (
     profiles,
     relations,
 )
-from weft.store.search_index import index_posts, unindex_posts
+from weft.store.search_index import index_posts, sqlite_post_search, unindex_posts
 from weft.store.search_terms import clean_text, fts5_match, search_terms, tsquery_text
 from weft.store.social import MAX_TAG_CHARS, normal_tag
 from weft.store.statuses import alive_at, visible_to
@@ -77,8 +75,8 @@ _PUBLIC, _UNLISTED = VISIBILITY_CODES["public"], VISIBILITY_CODES["unlisted"]
 def _matching(dialect: str, terms: list[str]) -> Any:
     """SQL: the posts rows whose indexed words match ``terms``."""
     if dialect == "sqlite":
-        fts = table("post_search", column("rowid"))
-        return select(fts.c.rowid).where(literal_column("post_search").op("MATCH")(fts5_match(terms)))
+        match = literal_column("post_search").op("MATCH")(fts5_match(terms))
+        return select(sqlite_post_search.c.rowid).where(match)
     query = func.to_tsquery(literal_column("'simple'::regconfig"), tsquery_text(terms))
     return select(post_search.c.post).where(post_search.c.doc.op("@@")(query))
 
