@@ -59,6 +59,8 @@ class Site:
     mail_from: str = "weft@localhost"
     limits: Limits = field(default_factory=Limits.defaults)
     title: str = "weft"
+    # Bearer token hash -> (the client API's grant, when read): see OAuthServer.grant.
+    grants: dict[bytes, tuple[object, int]] = field(default_factory=dict)
 
     @cached_property
     def social(self) -> Social:

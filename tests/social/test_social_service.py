@@ -187,3 +187,22 @@ async def test_a_hosted_account_blocking_another_hides_it_from_that_account_alon
         later = await social.posting.compose(kim, Draft("and posting"))
         assert (await social.statuses.status(lee, later.id)).row.text == "and posting"
         await social.close()
+
+
+async def test_a_post_with_control_characters_in_its_tags_and_text_is_stored(any_config) -> None:
+    async with Node.open(any_config("n")) as node:
+        site = await _site(node)
+        mia = await site.accounts.sign_up("mia", "a long password", by_admin=True)
+        author = site.accounts.author(await site.accounts.account(mia.id))
+        # As a peer could send it: NUL in a tag and in the text (PostgreSQL text holds no NUL).
+        entry = await node.publish({"type": "post", "text": "odd\x00text #ok", "tags": ["bad\x00tag", "ok"]},
+                                   author=author)
+        from weft.store.statuses import row_of_entry, status_rows
+        async with node.db.read() as conn:
+            row = await row_of_entry(conn, entry.id)
+            assert row is not None
+            stored = (await status_rows(conn, [row], now_ms=node.clock()))[row]
+        assert stored.tags == ("bad\x00tag", "ok")
+        from weft.store.statuses import Page
+        assert [s.row.row for s in await site.social.statuses.timeline(None, "tag", Page(), tag="ok")] == [row]
+        await site.social.close()

@@ -47,6 +47,10 @@ MAX_TAG_CHARS = 100
 def normal_tag(tag: str) -> str | None:
     """A tag as stored: without '#', lowercased; None if it is not a usable tag."""
     tag = tag.lstrip("#").strip().lower()
+    # Control characters (NUL above all, which PostgreSQL text cannot hold) make no tag: a
+    # peer's post carrying one must not fail the batch it arrives in.
+    if any(char < " " or char == "\x7f" for char in tag):
+        return None
     return tag if 0 < len(tag) <= MAX_TAG_CHARS and not tag.isdigit() else None
 
 

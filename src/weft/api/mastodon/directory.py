@@ -163,4 +163,5 @@ class Directory:
         if settings:
             await self.site.accounts.update_settings(account, **settings)
             self.site.social.pages.bump()   # settings are not entries: kept pages would not know
+            self.site.grants.clear()        # grants carry the account, and so its settings
         return await self.person(account.identity)

@@ -16,7 +16,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from weft.api.mastodon import scopes as scope_rules
 from weft.api.mastodon.redirects import check_redirect_uris
@@ -32,6 +32,8 @@ __all__ = ["CODE_MS", "Grant", "IssuedToken", "OAuthError", "OAuthServer", "hash
 
 CODE_MS: Final = 10 * 60 * 1000
 TOKEN_TOUCH_MS: Final = 60_000
+GRANT_KEPT_MS: Final = 30_000
+MAX_GRANTS_KEPT: Final = 10_000
 MAX_APP_NAME: Final = 100
 MAX_WEBSITE: Final = 500
 _CHALLENGE: Final = re.compile(r"[A-Za-z0-9._~-]{43,128}")
@@ -213,7 +215,24 @@ class OAuthServer:
 
     async def grant(self, token: str) -> Grant:
         """What a bearer token allows; AuthError if it is unknown or revoked, Forbidden if its
-        account may not act now (waiting for approval, disabled)."""
+        account may not act now (waiting for approval, disabled).
+
+        A grant is kept in memory for ``GRANT_KEPT_MS``: apps send the same token with every
+        request, and reading it costs two queries. A revocation through this server ends it at
+        once; one made elsewhere (another worker), or an account disabled, within that time.
+        """
+        token_hash = hash_token(token)
+        now = self.clock()
+        kept = self.site.grants.get(token_hash)
+        if kept is not None and now - kept[1] < GRANT_KEPT_MS:
+            return cast("Grant", kept[0])
+        grant = await self._read_grant(token)
+        if len(self.site.grants) >= MAX_GRANTS_KEPT:
+            self.site.grants.clear()
+        self.site.grants[token_hash] = (grant, now)
+        return grant
+
+    async def _read_grant(self, token: str) -> Grant:
         async with self.db.read() as conn:
             row = await store.token_by_hash(conn, hash_token(token))
             app = None if row is None or row.app is None else await store.app_by(conn, id=row.app)
@@ -238,6 +257,7 @@ class OAuthServer:
         if not token:
             raise OAuthError("invalid_request", "token is missing")
         token_hash = hash_token(token)
+        self.site.grants.pop(token_hash, None)
         async with self.db.write() as conn:
             row = await store.token_by_hash(conn, token_hash)
             if row is None:
