@@ -23,6 +23,7 @@ from starlette.routing import Route, WebSocketRoute
 from weft import custody
 from weft.api.openapi import OPENAPI_PATH, document
 from weft.api.responses import int_param
+from weft.api.routing import flattened
 from weft.config import NodeConfig
 from weft.core.content import KNOWN_TYPES
 from weft.core.encoding import MAX_SAFE_INT
@@ -78,7 +79,7 @@ class Answers:
 def native_routes(app: Any) -> set[tuple[str, str]]:
     """(path, method) of the app's HTTP routes under /api/ that are not the Mastodon API."""
     found = set()
-    for route in app.routes:
+    for route in flattened(app.routes):
         if isinstance(route, Route) and route.path.startswith("/api/") \
                 and not route.path.startswith(MASTODON_PREFIXES):
             found |= {(route.path, method.lower()) for method in route.methods or () if method != "HEAD"}
@@ -134,11 +135,11 @@ async def test_every_native_route_is_documented_and_every_operation_is_a_route(
         documented = {(path, method) for path, item in DOC["paths"].items() for method in item}
         assert routes == documented
         # What is left under /api/: the gossip WebSocket (not HTTP) and the Mastodon API.
-        paths = {str(getattr(route, "path", "")) for route in served.app.routes}
+        paths = {str(getattr(route, "path", "")) for route in flattened(served.app.routes)}
         others = {path for path in paths if path.startswith("/api/") and (path, "get") not in documented}
         assert "/api/gossip" in others
         assert all(path == "/api/gossip" or path.startswith(MASTODON_PREFIXES) for path in others), others
-        assert any(isinstance(route, WebSocketRoute) for route in served.app.routes)
+        assert any(isinstance(route, WebSocketRoute) for route in flattened(served.app.routes))
 
 
 async def _populate(served: Served, clock: FakeClock) -> dict[str, str]:

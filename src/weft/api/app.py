@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from weft.api import mastodon, native, openapi, pages
 from weft.api.headers import SecurityHeaders
 from weft.api.responses import error_response, status_for
+from weft.api.routing import grouped
 from weft.errors import WeftError
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def create_app(node: Node, *, gossip: dict[str, Any] | None = None,
     if site is not None:
         routes += mastodon.routes()
     app = Starlette(
-        routes=routes,
+        routes=grouped(routes),
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={HTTPException: _http_error, WeftError: _weft_error, 500: _server_error},
     )
