@@ -1,6 +1,6 @@
 """Posts as a viewer may see them: who can see what, timelines, pages by status id.
 
-Visibility (docs/decisions/0004-visibility.md): public and unlisted posts are shown to
+Visibility (docs/decisions/0006-visibility.md): public and unlisted posts are shown to
 anyone; a followers-only post to its author, to the identities it mentions, and to those
 who follow its author (let in, if the author is locked); a direct post to its author and
 the identities it mentions. An author's block hides their posts from whom they block.
