@@ -18,7 +18,7 @@ from sqlalchemy import event
 
 from weft.accounts import Account
 from weft.config import NodeConfig
-from weft.errors import UsageError, WeftError
+from weft.errors import UsageError
 from weft.node import Node
 from weft.site import Site
 from weft.social import Draft, Status
@@ -180,17 +180,19 @@ async def test_muted_authors_and_authors_who_block_reach_no_stream(any_config) -
         assert all(e.status is not None and e.status.id == barrier.id for e in seen)
 
 
-async def test_an_identity_blocked_here_is_not_even_stored(any_config) -> None:
-    """What a local block means on this node: the blocked one's entries are refused, so
-    no stream can carry them (weft.ingest); the listener hears nothing of the attempt."""
+async def test_a_hosted_accounts_block_hides_the_blocked_from_its_streams_alone(any_config) -> None:
+    """A hosted account's block hides the blocked from that account's streams; the blocked
+    still posts and the others still hear it (the node refuses only whom its own people
+    block: decision 0006)."""
     async with world(any_config) as w:
         dave = await w.site.accounts.sign_up("dave", "a long password", by_admin=True)
         await w.site.social.following.relate(w.bob, dave.identity, "block")
-        public = await w.listen(w.carol, "public")
-        with pytest.raises(WeftError, match="blocked"):
-            await w.post(dave, "blocked")
+        bobs = await w.listen(w.bob, "public")
+        carols = await w.listen(w.carol, "public")
+        heard = await w.post(dave, "still heard")
         barrier = await w.post(w.alice, "after")
-        assert (await next_update(public)).id == barrier.id
+        assert (await next_update(carols)).id == heard.id
+        assert (await next_update(bobs)).id == barrier.id
 
 
 async def test_public_local_leaves_out_posts_from_other_nodes(any_config) -> None:
