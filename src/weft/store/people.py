@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.core.identity import decode_op
@@ -102,39 +102,13 @@ async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> 
             created_at=row.created_at if row.created_at is not None else await _genesis_ts(conn, row.id),
             followers=int(followers.get(row.id, 0)), following=int(following.get(row.id, 0)),
             statuses=statuses, last_status_at=last,
-            follow_requests=await _follow_requests(conn, row.id) if row.username is not None else 0)
+            follow_requests=await _follow_requests(conn, row.id) if profile.get("locked") is True else 0)
     return found
 
 
 async def person(conn: AsyncConnection, identity: int, *, now_ms: int) -> Person | None:
     """The person with this identity row id, or None."""
-    row = (await conn.execute(
-        select(identities.c.id, identities.c.did, entries.c.content, accounts.c.username,
-               accounts.c.created_at, accounts.c.settings)
-        .select_from(identities)
-        .outerjoin(profiles, profiles.c.identity == identities.c.id)
-        .outerjoin(entries, entries.c.id == profiles.c.entry)
-        .outerjoin(accounts, accounts.c.identity == identities.c.id)
-        .where(identities.c.id == identity))).first()
-    if row is None:
-        return None
-    profile = orjson.loads(row.content) if row.content else {}
-    profile.pop("type", None)
-    followers = await _count(conn, select(func.count()).select_from(relations).where(
-        relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
-        follows_effectively(relations.c.source, identity)))
-    following = await _count(conn, select(func.count()).select_from(relations).where(
-        relations.c.source == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
-        follows_effectively(identity, relations.c.target)))
-    shown = and_(posts.c.author == identity, posts.c.deleted.is_(False),
-                 or_(posts.c.expires.is_(None), posts.c.expires > now_ms))
-    statuses, last = (await conn.execute(select(func.count(), func.max(posts.c.ts)).where(shown))).one()
-    return Person(
-        identity=row.id, did=row.did, profile=profile, username=row.username,
-        account_settings=orjson.loads(row.settings) if row.settings else {},
-        created_at=row.created_at if row.created_at is not None else await _genesis_ts(conn, identity),
-        followers=followers, following=following, statuses=int(statuses), last_status_at=last,
-        follow_requests=await _follow_requests(conn, identity))
+    return (await persons(conn, [identity], now_ms=now_ms)).get(identity)
 
 
 async def _count(conn: AsyncConnection, query: Any) -> int:
