@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["Cached", "PageCache"]
 
 CAPACITY: Final = 4096
+# A bound in bytes as well as in pages: the key holds the request's URL, so a client that
+# varies its query string makes a new page each time; what it can make us keep is bounded.
+BUDGET_BYTES: Final = 32 * 1024 * 1024
 MAX_AGE_MS: Final = 300_000   # a bound for anything that changes without a commit
 
 
@@ -37,9 +40,11 @@ class Cached:
 
 
 class PageCache:
-    def __init__(self, node: Node, capacity: int = CAPACITY) -> None:
+    def __init__(self, node: Node, capacity: int = CAPACITY, budget_bytes: int = BUDGET_BYTES) -> None:
         self.node = node
         self.capacity = capacity
+        self.budget_bytes = budget_bytes
+        self._bytes = 0
         self._generation = 0
         self._changes: Changes | None = None
         self._pages: OrderedDict[Hashable, Cached] = OrderedDict()
@@ -57,6 +62,7 @@ class PageCache:
         """Something shown may have changed: forget every kept answer."""
         self._generation += 1
         self._pages.clear()
+        self._bytes = 0
 
     def get(self, key: Hashable) -> Cached | None:
         generation = self.generation()
@@ -64,7 +70,7 @@ class PageCache:
         if found is None:
             return None
         if found.generation != generation or self.node.clock() >= found.valid_until:
-            del self._pages[key]
+            self._forget(key)
             return None
         self._pages.move_to_end(key)
         return found
@@ -74,12 +80,20 @@ class PageCache:
         """Keep an answer computed at ``generation`` (dropped if it moved meanwhile)."""
         if generation != self.generation():
             return
+        if len(body) > self.budget_bytes // 16:
+            return   # one page must not push out a sixteenth of the rest
         now = self.node.clock()
         valid_until = now + MAX_AGE_MS if expires is None else min(expires, now + MAX_AGE_MS)
+        self._forget(key)
         self._pages[key] = Cached(generation, valid_until, body, headers)
-        self._pages.move_to_end(key)
-        while len(self._pages) > self.capacity:
-            self._pages.popitem(last=False)
+        self._bytes += len(body)
+        while len(self._pages) > self.capacity or self._bytes > self.budget_bytes:
+            self._forget(next(iter(self._pages)))
+
+    def _forget(self, key: Hashable) -> None:
+        found = self._pages.pop(key, None)
+        if found is not None:
+            self._bytes -= len(found.body)
 
     def close(self) -> None:
         if self._changes is not None:
