@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from weft.store.oauth import AppRow
     from weft.store.people import Person
 
-__all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "SHORT_DID_CHARS", "account_entity",
+__all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "MASTODON_VISIBILITY", "SHORT_DID_CHARS", "account_entity",
            "application_entity", "credential_account_entity", "handle_of", "iso_day", "iso_time",
            "short_did"]
 
@@ -52,7 +52,7 @@ _ROLES: Final = {
 
 
 # weft's visibility names, as account settings keep them, to Mastodon's.
-_MASTODON_VISIBILITY: Final = {"public": "public", "unlisted": "unlisted", "followers": "private",
+MASTODON_VISIBILITY: Final = {"public": "public", "unlisted": "unlisted", "followers": "private",
                                "direct": "direct"}
 
 
@@ -147,7 +147,7 @@ def credential_account_entity(person: Person, account: Account, base_url: str) -
     settings = account.settings
     bio = person.profile.get("bio")
     entity["source"] = {
-        "privacy": _MASTODON_VISIBILITY.get(settings.get("default_visibility", "public"), "public"),
+        "privacy": MASTODON_VISIBILITY.get(settings.get("default_visibility", "public"), "public"),
         "sensitive": bool(settings.get("default_sensitive", False)),
         "language": settings.get("default_language"),
         "note": bio if isinstance(bio, str) else "",

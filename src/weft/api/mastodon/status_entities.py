@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from weft.api.mastodon.entities import account_entity, handle_of, iso_time
+from weft.api.mastodon.entities import MASTODON_VISIBILITY, account_entity, handle_of, iso_time
 from weft.core.text import render_html
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ __all__ = ["MASTODON_VISIBILITY", "NOTIFICATION_TYPES", "WEFT_VISIBILITY", "cont
            "marker_entity", "media_entity", "notification_entity", "notification_type", "status_edit_entities",
            "status_entity", "status_source_entity", "status_url", "upload_entity"]
 
-MASTODON_VISIBILITY: Final = {"public": "public", "unlisted": "unlisted", "followers": "private",
-                              "direct": "direct"}
 WEFT_VISIBILITY: Final = {mastodon: weft for weft, mastodon in MASTODON_VISIBILITY.items()}
 
 # weft's notification kinds as Mastodon names them.
