@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from weft.core.encoding import canonical, decode_canonical
-from weft.core.ids import is_did_weft, is_entry_id
+from weft.core.ids import MAX_IRI_CHARS, is_actor_iri, is_entry_id, is_person
 from weft.errors import EncodingError
 
 __all__ = [
@@ -71,19 +71,24 @@ def _entry_ref(obj: dict[str, Any], key: str, *, required: bool) -> None:
         raise ContentError(f"{obj.get('type')}: {key!r} is not an entry id")
 
 
-def _did_ref(obj: dict[str, Any], key: str) -> None:
-    if not is_did_weft(obj.get(key)):
-        raise ContentError(f"{obj.get('type')}: {key!r} must be a did:weft identity")
+def _person_ref(obj: dict[str, Any], key: str) -> None:
+    if not is_person(obj.get(key)):
+        raise ContentError(f"{obj.get('type')}: {key!r} must be a did:weft identity or an ActivityPub actor IRI")
 
 
-def _str_list(obj: dict[str, Any], key: str, check: Any = None) -> None:
+def _iri(obj: dict[str, Any], key: str) -> None:
+    if key in obj and not is_actor_iri(obj[key]):
+        raise ContentError(f"{obj.get('type')}: {key!r} must be an http(s) IRI")
+
+
+def _str_list(obj: dict[str, Any], key: str, check: Any = None, limit: int = 200) -> None:
     if key not in obj:
         return
     value = obj[key]
     if not isinstance(value, list) or len(value) > MAX_LIST:
         raise ContentError(f"{obj.get('type')}: {key!r} must be a list of at most {MAX_LIST}")
     for item in value:
-        if not isinstance(item, str) or (check is not None and not check(item)) or len(item) > 200:
+        if not isinstance(item, str) or (check is not None and not check(item)) or len(item) > limit:
             raise ContentError(f"{obj.get('type')}: {key!r} holds an invalid item")
 
 
@@ -92,6 +97,9 @@ def _is_digest(value: Any) -> bool:
 
 
 _ATTACHMENT_KEYS: Final = {"blob", "mime", "alt", "width", "height", "blurhash", "thumb"}
+# Media of a foreign post that this node has not fetched: where it is, not what it hashes to.
+_REMOTE_ATTACHMENT_KEYS: Final = {"url", "preview", "mime", "alt", "width", "height", "blurhash"}
+MAX_HTML_CHARS: Final = 48_000
 
 
 def _attachments(obj: dict[str, Any]) -> None:
@@ -108,8 +116,13 @@ def _attachments(obj: dict[str, Any]) -> None:
             if len(item) > 200:
                 raise ContentError("post: 'attachments' holds an invalid item")
             continue
-        if not isinstance(item, dict) or not _is_digest(item.get("blob")) or set(item) - _ATTACHMENT_KEYS:
-            raise ContentError("post: an attachment is a blob id or an object with a sha256 'blob'")
+        remote = isinstance(item, dict) and "url" in item and "blob" not in item
+        if remote:
+            if set(item) - _REMOTE_ATTACHMENT_KEYS or not is_actor_iri(item["url"]) or (
+                    "preview" in item and not is_actor_iri(item["preview"])):
+                raise ContentError("post: a remote attachment has an http(s) 'url' (and 'preview')")
+        elif not isinstance(item, dict) or not _is_digest(item.get("blob")) or set(item) - _ATTACHMENT_KEYS:
+            raise ContentError("post: an attachment is a blob id or an object with a sha256 'blob' or a 'url'")
         if "thumb" in item and not _is_digest(item["thumb"]):
             raise ContentError("post: an attachment's 'thumb' must be a sha256 hex digest")
         for key, limit in (("mime", 100), ("alt", MAX_ALT_CHARS), ("blurhash", 100)):
@@ -128,13 +141,15 @@ def _allowed(obj: dict[str, Any], keys: set[str]) -> None:
 
 def _validate_post(obj: dict[str, Any]) -> None:
     _allowed(obj, {"text", "reply_to", "root", "mentions", "tags", "visibility", "summary",
-                   "sensitive", "attachments", "board", "lang"})
+                   "sensitive", "attachments", "board", "lang", "html", "url"})
     _text(obj, "text", required=True)
+    _text(obj, "html", required=False, limit=MAX_HTML_CHARS)
+    _iri(obj, "url")
     _entry_ref(obj, "reply_to", required=False)
     _entry_ref(obj, "root", required=False)
     if "root" in obj and "reply_to" not in obj:
         raise ContentError("post: 'root' without 'reply_to'")
-    _str_list(obj, "mentions", is_did_weft)
+    _str_list(obj, "mentions", is_person, limit=MAX_IRI_CHARS)
     _str_list(obj, "tags")
     _attachments(obj)
     if "visibility" in obj and obj["visibility"] not in VISIBILITIES:
@@ -147,9 +162,10 @@ def _validate_post(obj: dict[str, Any]) -> None:
 
 
 def _validate_edit(obj: dict[str, Any]) -> None:
-    _allowed(obj, {"target", "text", "summary", "sensitive"})
+    _allowed(obj, {"target", "text", "summary", "sensitive", "html"})
     _entry_ref(obj, "target", required=True)
     _text(obj, "text", required=True)
+    _text(obj, "html", required=False, limit=MAX_HTML_CHARS)
     _text(obj, "summary", required=False, limit=500)
     if "sensitive" in obj and not isinstance(obj["sensitive"], bool):
         raise ContentError("edit: 'sensitive' must be true or false")
@@ -162,15 +178,16 @@ def _validate_target_entry(obj: dict[str, Any]) -> None:
 
 def _validate_relation(obj: dict[str, Any]) -> None:
     _allowed(obj, {"target"})
-    _did_ref(obj, "target")
+    _person_ref(obj, "target")
 
 
 def _validate_profile(obj: dict[str, Any]) -> None:
-    _allowed(obj, {"name", "bio", "avatar", "header", "fields", "locked", "bot"})
+    _allowed(obj, {"name", "bio", "bio_html", "avatar", "header", "fields", "locked", "bot"})
     _text(obj, "name", required=False, limit=100)
     _text(obj, "bio", required=False, limit=2000)
-    _text(obj, "avatar", required=False, limit=200)
-    _text(obj, "header", required=False, limit=200)
+    _text(obj, "bio_html", required=False, limit=8000)
+    _text(obj, "avatar", required=False, limit=MAX_IRI_CHARS)   # a blob id, or a remote actor's image URL
+    _text(obj, "header", required=False, limit=MAX_IRI_CHARS)
     fields = obj.get("fields", [])
     if not isinstance(fields, list) or len(fields) > 16:
         raise ContentError("profile: 'fields' must be a list of at most 16 [name, value] pairs")

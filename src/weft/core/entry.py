@@ -38,6 +38,7 @@ __all__ = [
     "Reason",
     "check_chain",
     "check_content",
+    "check_content_bytes",
     "check_signature",
     "check_time",
     "decode_entry",
@@ -181,12 +182,17 @@ def check_signature(entry: Entry) -> None:
 
 def check_content(entry: Entry, content: bytes) -> dict[str, Any]:
     """The content matches the header's hash and size and is valid content; returns it decoded."""
-    if len(content) != entry.content_size or sha256(content) != entry.content_hash:
-        raise reject(Reason.CONTENT_MISMATCH, f"{entry.describe()}: content does not match content_hash")
+    return check_content_bytes(entry.describe(), entry.content_hash, entry.content_size, content)
+
+
+def check_content_bytes(described: str, content_hash: bytes, content_size: int, content: bytes) -> dict[str, Any]:
+    """``content`` has this hash and size and is valid content (signed and foreign entries alike)."""
+    if len(content) != content_size or sha256(content) != content_hash:
+        raise reject(Reason.CONTENT_MISMATCH, f"{described}: content does not match content_hash")
     try:
         return decode_content(content)
     except (ContentError, EncodingError) as exc:
-        raise reject(Reason.MALFORMED, f"{entry.describe()}: content is invalid ({exc})") from None
+        raise reject(Reason.MALFORMED, f"{described}: content is invalid ({exc})") from None
 
 
 def check_time(entry: Entry, now_ms: int) -> None:

@@ -20,8 +20,10 @@ __all__ = [
     "did_from_genesis",
     "entry_id_bytes",
     "entry_id_text",
+    "is_actor_iri",
     "is_did_weft",
     "is_entry_id",
+    "is_person",
     "parse_did",
     "parse_entry_id",
 ]
@@ -30,6 +32,8 @@ DID_PREFIX: Final = "did:weft:"
 DID_HASH_BYTES: Final = 30
 _DID_RE: Final = re.compile(r"did:weft:[a-z2-7]{48}")
 _ID_RE: Final = re.compile(r"[a-z2-7]{51}[aq]")
+MAX_IRI_CHARS: Final = 2048
+_IRI_RE: Final = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#@]+(?:[/?#][^\s\x00-\x1f\x7f]*)?")
 
 
 def entry_id_bytes(signed: bytes) -> bytes:
@@ -64,3 +68,13 @@ def parse_did(text: str) -> str:
     if not is_did_weft(text):
         raise KeyFormatError(f"malformed DID {str(text)[:80]!r}: expected did:weft: and 48 base32 characters")
     return text
+
+
+def is_actor_iri(value: Any) -> bool:
+    """An http(s) IRI, as ActivityPub names actors and objects: a host, no spaces, no controls."""
+    return isinstance(value, str) and len(value) <= MAX_IRI_CHARS and _IRI_RE.fullmatch(value) is not None
+
+
+def is_person(value: Any) -> bool:
+    """Whom content may name as a person: a weft identity, or an ActivityPub actor by its IRI."""
+    return is_did_weft(value) or is_actor_iri(value)

@@ -1,0 +1,74 @@
+"""HTML from other servers, made safe to show, and its plain text.
+
+Posts written on weft are plain text rendered by us (weft.core.text). Posts from the
+Fediverse arrive as HTML; this keeps only what Mastodon itself keeps (its strict
+sanitizer config: paragraphs, breaks, links, a few inline and list elements, and the
+microformat classes that mark mentions and hashtags), with nh3 (ammonia) doing the
+parsing: no regular expressions of ours between a hostile document and a browser.
+Links get ``rel="nofollow noopener noreferrer"`` and only web schemes.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Final
+
+import nh3
+
+__all__ = ["ALLOWED_TAGS", "html_to_text", "sanitize_html"]
+
+ALLOWED_TAGS: Final = frozenset({"p", "br", "span", "a", "del", "s", "pre", "code", "em", "strong", "b", "i", "u",
+                                 "ul", "ol", "li", "blockquote"})
+# ``class`` is not listed: ammonia keeps it through ``_CLASSES`` alone, value by value.
+_ATTRIBUTES: Final = {"a": {"href"}, "ol": {"start", "reversed"}, "li": {"value"}}
+_CLASSES: Final = {"a": {"h-card", "u-url", "mention", "hashtag", "status-link", "unhandled-link"},
+                   "span": {"h-card", "invisible", "ellipsis", "mention", "hashtag", "u-url"}}
+_DROPPED_WITH_CONTENT: Final = {"script", "style", "template", "iframe", "object", "embed", "noscript", "title"}
+
+
+_CLEANER: Final = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS), clean_content_tags=set(_DROPPED_WITH_CONTENT),
+    attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+    allowed_classes={tag: set(names) for tag, names in _CLASSES.items()},
+    url_schemes={"http", "https"}, link_rel="nofollow noopener noreferrer", strip_comments=True)
+
+
+def sanitize_html(html: str) -> str:
+    """``html`` with only the allowed elements, attributes, classes and link schemes left."""
+    return _CLEANER.clean(html)
+
+
+class _Text(HTMLParser):
+    _BREAKS: Final = frozenset({"br"})
+    _BLOCKS: Final = frozenset({"p", "li", "blockquote", "pre", "ul", "ol", "div", "h1", "h2", "h3", "h4"})
+    _SKIP: Final = frozenset(_DROPPED_WITH_CONTENT)
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BREAKS:
+            self.parts.append("\n")
+        elif tag in self._BLOCKS and self.parts and not self.parts[-1].endswith("\n\n"):
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """The readable text of ``html``: paragraphs as blank lines, breaks as newlines (for
+    search, previews, feeds and the plain ``text`` every post carries)."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts).strip()
