@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.core.ids import entry_id_text, parse_entry_id
 from weft.errors import NotFound
 from weft.social.model import Attachment, Boost, Status
-from weft.store import interactions, people, queries, statuses
-from weft.store.account_statuses import AccountFilters, account_statuses
+from weft.store import boosts, interactions, people, queries, statuses
+from weft.store.account_statuses import AccountFilters, TimelineItem, account_statuses
+from weft.store.home_timeline import home_timeline
 from weft.store.schema import BOOST, LIKE
 from weft.store.statuses import Page, TimelineKind
 from weft.store.uploads import uploads_by_blob
@@ -83,7 +84,7 @@ class Reader:
         folks = folks or People(conn, now)
         found = await statuses.status_rows(conn, list(dict.fromkeys(rows)), now_ms=now)
         me = viewer_identity(viewer)
-        marks = await statuses.viewer_marks(conn, me, me, list(found)) if me is not None else None
+        marks = (await statuses.viewers_marks(conn, [me], list(found)))[me] if me is not None else None
         blobs = [a["blob"] for row in found.values() for a in row.attachments if isinstance(a.get("blob"), str)]
         uploads = await uploads_by_blob(conn, blobs)
         mention_ids = await people.identity_ids_of(conn, {did for row in found.values() for did in row.mentions})
@@ -121,17 +122,26 @@ class Reader:
         return row
 
     async def status(self, viewer: Account | None, status_id: int) -> Status:
-        async with self.node.db.read() as conn:
-            row = await self.visible_row(conn, viewer, status_id)
-            return (await self.hydrate(conn, viewer, [row]))[0]
+        """A post, or a boost (wrapped around its post), that the viewer may see."""
+        found = await self.many(viewer, [status_id])
+        if not found:
+            raise NotFound(f"no status {status_id}")
+        return found[0]
 
     async def many(self, viewer: Account | None, status_ids: Sequence[int]) -> list[Status]:
-        """The statuses among ``status_ids`` the viewer may see, in that order."""
+        """The statuses among ``status_ids`` (of posts or boosts) the viewer may see, in that order."""
+        now, me = self.node.clock(), viewer_identity(viewer)
         async with self.node.db.read() as conn:
-            rows = [await statuses.row_of_status(conn, sid) for sid in status_ids[:80]]
-            wanted = [row for row in rows if row is not None]
-            shown = await statuses.visible_rows(conn, wanted, viewer_identity(viewer), now_ms=self.node.clock())
-            return await self.hydrate(conn, viewer, [row for row in wanted if row in shown])
+            found: dict[int, TimelineItem] = {}
+            for sid in dict.fromkeys(status_ids[:80]):
+                row = await statuses.row_of_status(conn, sid)
+                if row is not None:
+                    found[sid] = TimelineItem(row, None)
+                elif (boost := await boosts.boost_by_status(conn, sid, me, now_ms=now)) is not None:
+                    found[sid] = boost
+            shown = await statuses.visible_rows(conn, [item.post for item in found.values()], me, now_ms=now)
+            return await self._items(conn, viewer, [found[sid] for sid in status_ids[:80]
+                                                    if sid in found and found[sid].post in shown])
 
     async def timeline(self, viewer: Account | None, kind: TimelineKind, page: Page, *, tag: str | None = None,
                        account: int | None = None, only_media: bool = False, local: bool = False) -> list[Status]:
@@ -140,6 +150,9 @@ class Reader:
         async with self.node.db.read() as conn:
             if only_media:
                 rows = await self._with_media(conn, viewer, kind, page, tag=tag, account=account, local=local)
+            elif kind == "home" and viewer is not None and not local:
+                items = await home_timeline(conn, viewer.identity, page, now_ms=self.node.clock())
+                return await self._items(conn, viewer, items)
             else:
                 rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
                                                tag=tag, account=account, local=local)
@@ -175,13 +188,27 @@ class Reader:
         async with self.node.db.read() as conn:
             items = await account_statuses(conn, viewer_identity(viewer), account, page, now_ms=self.node.clock(),
                                            filters=filters)
-            folks = People(conn, self.node.clock())
-            # A post may be on the page twice (posted, then boosted by its author): hydrate each kind apart.
-            boosts = {item.post: item.boost for item in items if item.boost is not None}
-            plain = await self.hydrate(conn, viewer, [item.post for item in items if item.boost is None], folks=folks)
-            boosted = await self.hydrate(conn, viewer, list(boosts), boosts=boosts, folks=folks)
-        by_item = {(s.row.row, False): s for s in plain} | {(s.row.row, True): s for s in boosted}
-        return [by_item[key] for key in ((item.post, item.boost is not None) for item in items) if key in by_item]
+            return await self._items(conn, viewer, items)
+
+    async def _items(self, conn: AsyncConnection, viewer: Account | None,
+                     items: Sequence[TimelineItem]) -> list[Status]:
+        """Statuses of a page of posts and boosts, in its order."""
+        folks = People(conn, self.node.clock())
+        plain = await self.hydrate(conn, viewer, [item.post for item in items if item.boost is None], folks=folks)
+        by_item: dict[tuple[int, int | None], Status] = {(s.row.row, None): s for s in plain}
+        # A post may be on a page as itself and as boosts of it (by its author, or, asked for
+        # by status ids, by several people): each boost is hydrated apart from the post.
+        waiting = [item.boost for item in items if item.boost is not None]
+        while waiting:
+            batch: dict[int, tuple[int, int, bytes, int]] = {}
+            for item in items:
+                if item.boost in waiting and item.post not in batch:
+                    batch[item.post] = item.boost
+                    waiting.remove(item.boost)
+            for status in await self.hydrate(conn, viewer, list(batch), boosts=batch, folks=folks):
+                by_item[(status.row.row, batch[status.row.row][0])] = status
+        keys = ((item.post, None if item.boost is None else item.boost[0]) for item in items)
+        return [by_item[key] for key in keys if key in by_item]
 
     async def context(self, viewer: Account | None, status_id: int) -> tuple[list[Status], list[Status]]:
         """(ancestors oldest first, descendants in reading order) that the viewer may see."""

@@ -16,7 +16,6 @@ drops boosts).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import LargeBinary, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,9 +32,9 @@ from weft.store.schema import (
     reactions,
     relations,
 )
-from weft.store.statuses import Page, alive_at, visible_to
+from weft.store.statuses import Page, alive_at, beyond, cursor_of, visible_to
 
-__all__ = ["AccountFilters", "AccountItem", "account_statuses", "has_media"]
+__all__ = ["AccountFilters", "TimelineItem", "account_statuses", "has_media"]
 
 # Post content is canonical JSON (sorted keys, no whitespace, quotes inside strings escaped),
 # so these bytes occur in a post's content only as its own non-empty "attachments" key.
@@ -56,8 +55,9 @@ class AccountFilters:
 
 
 @dataclass(frozen=True)
-class AccountItem:
-    """A post of the page, or (``boost`` set) the person's boost of it."""
+class TimelineItem:
+    """A post of a page, or (``boost`` set) someone's boost of it (also of the home timeline's
+    pages, ``weft.store.home_timeline``)."""
 
     post: int                                  # posts.entry
     boost: tuple[int, int, bytes, int] | None  # (boost row, booster, boost entry id, ts), as Reader.hydrate takes
@@ -84,26 +84,8 @@ def _no_reply_but_to_oneself() -> ColumnElement[bool]:
     return or_(posts.c.reply_to.is_(None), own_thread)
 
 
-async def _cursor(conn: AsyncConnection, sid: int) -> tuple[int, int]:
-    """(ts, entry row) of the post or boost whose status id is ``sid``."""
-    ts, low = divmod(sid, 65536)
-    for table in (posts, reactions):
-        row = (await conn.execute(select(table.c.entry).where(table.c.ts == ts, table.c.entry % 65536 == low)
-                                  .limit(1))).scalar()
-        if row is not None:
-            return ts, row
-    return ts, low
-
-
-def _beyond(ts: Any, row: Any, cursor: tuple[int, int], older: bool) -> ColumnElement[bool]:
-    at, entry = cursor
-    if older:
-        return or_(ts < at, and_(ts == at, row < entry))
-    return or_(ts > at, and_(ts == at, row > entry))
-
-
 async def account_statuses(conn: AsyncConnection, viewer: int | None, author: int, page: Page, *, now_ms: int,
-                           filters: AccountFilters = AccountFilters()) -> list[AccountItem]:
+                           filters: AccountFilters = AccountFilters()) -> list[TimelineItem]:
     """A page of ``author``'s posts and boosts that ``viewer`` may see, newest first
     (``page``: Mastodon's max_id, since_id, min_id and limit)."""
     if viewer is not None and viewer != author and (await conn.execute(select(relations.c.source).where(
@@ -113,10 +95,10 @@ async def account_statuses(conn: AsyncConnection, viewer: int | None, author: in
     limit = max(1, min(page.limit, 80))
     bounds: list[tuple[tuple[int, int], bool]] = []
     if page.max_id is not None:
-        bounds.append((await _cursor(conn, page.max_id), True))
+        bounds.append((await cursor_of(conn, page.max_id), True))
     after = page.min_id if page.min_id is not None else page.since_id
     if after is not None:
-        bounds.append((await _cursor(conn, after), False))
+        bounds.append((await cursor_of(conn, after), False))
     oldest_first = page.min_id is not None  # the posts just after min_id, not the newest ones
 
     where = [posts.c.author == author, alive_at(now_ms), visible_to(viewer)]
@@ -126,10 +108,10 @@ async def account_statuses(conn: AsyncConnection, viewer: int | None, author: in
         where.append(_no_reply_but_to_oneself())
     if filters.tag is not None:
         where.append(posts.c.entry.in_(select(post_tags.c.post).where(post_tags.c.tag == filters.tag)))
-    where += [_beyond(posts.c.ts, posts.c.entry, cursor, older) for cursor, older in bounds]
+    where += [beyond(posts.c.ts, posts.c.entry, cursor, older) for cursor, older in bounds]
     order = (posts.c.ts, posts.c.entry) if oldest_first else (posts.c.ts.desc(), posts.c.entry.desc())
-    found: list[tuple[int, int, AccountItem]] = [
-        (ts, row, AccountItem(row, None))
+    found: list[tuple[int, int, TimelineItem]] = [
+        (ts, row, TimelineItem(row, None))
         for row, ts in (await conn.execute(select(posts.c.entry, posts.c.ts).where(*where)
                                            .order_by(*order).limit(limit))).all()]
 
@@ -141,7 +123,7 @@ async def account_statuses(conn: AsyncConnection, viewer: int | None, author: in
 
 
 async def _boosts(conn: AsyncConnection, viewer: int | None, author: int, bounds: list[tuple[tuple[int, int], bool]],
-                  oldest_first: bool, limit: int, now_ms: int) -> list[tuple[int, int, AccountItem]]:
+                  oldest_first: bool, limit: int, now_ms: int) -> list[tuple[int, int, TimelineItem]]:
     # A person's entries are found through their devices (an index), not by scanning every reaction.
     boost_entry, target = entries.alias("boost_entry"), entries.alias("target")
     where = [boost_entry.c.device.in_(select(devices.c.id).where(devices.c.identity == author)),
@@ -150,12 +132,12 @@ async def _boosts(conn: AsyncConnection, viewer: int | None, author: int, bounds
         hidden = select(relations.c.target).where(relations.c.source == viewer, relations.c.kind.in_((MUTE, BLOCK)),
                                                   relations.c.active.is_(True))
         where.append(posts.c.author.not_in(hidden))
-    where += [_beyond(reactions.c.ts, reactions.c.entry, cursor, older) for cursor, older in bounds]
+    where += [beyond(reactions.c.ts, reactions.c.entry, cursor, older) for cursor, older in bounds]
     order = (reactions.c.ts, reactions.c.entry) if oldest_first else (reactions.c.ts.desc(), reactions.c.entry.desc())
     query = (select(reactions.c.entry, reactions.c.ts, boost_entry.c.entry_id, posts.c.entry.label("post"))
              .select_from(boost_entry.join(reactions, reactions.c.entry == boost_entry.c.id)
                           .join(target, target.c.entry_id == reactions.c.target)
                           .join(posts, posts.c.entry == target.c.id))
              .where(*where).order_by(*order).limit(limit))
-    return [(ts, row, AccountItem(post, (row, author, bytes(entry_id), ts)))
+    return [(ts, row, TimelineItem(post, (row, author, bytes(entry_id), ts)))
             for row, ts, entry_id, post in (await conn.execute(query)).all()]

@@ -141,6 +141,8 @@ reactions = Table(
     Column("author", BigInteger, nullable=False),
     Column("ts", BigInteger, nullable=False),
     Index("ux_reactions_once", "target", "kind", "author", unique=True),
+    # A home timeline's boosts: the newest of each followed author, as posts have ix_posts_author_ts.
+    Index("ix_reactions_author_ts", "author", "ts"),
 )
 
 FOLLOW, BLOCK, MUTE = 1, 2, 3

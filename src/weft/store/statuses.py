@@ -36,13 +36,13 @@ from weft.store.schema import (
     post_mentions,
     post_tags,
     posts,
-    profiles,
     reactions,
     relations,
 )
 from weft.store.social import follows_effectively
 
-__all__ = ["Page", "StatusRow", "seen_by", "status_id", "status_rows", "timeline", "viewers_marks", "visible_to"]
+__all__ = ["Page", "StatusRow", "beyond", "cursor_of", "dated_timeline", "seen_by", "status_id", "status_rows",
+           "timeline", "viewers_marks", "visible_to"]
 
 PUBLIC, UNLISTED, FOLLOWERS, DIRECT = (VISIBILITY_CODES[name] for name in ("public", "unlisted", "followers", "direct"))
 _VISIBILITY_NAMES = {code: name for name, code in VISIBILITY_CODES.items()}
@@ -152,15 +152,28 @@ def _timeline_where(kind: TimelineKind, viewer: Viewer, *, tag: str | None, acco
     return where
 
 
-async def _bound(conn: AsyncConnection, sid: int, upper: bool) -> ColumnElement[bool]:
-    """SQL: posts strictly older (``upper``) or newer than the status ``sid``."""
+async def cursor_of(conn: AsyncConnection, sid: int) -> tuple[int, int]:
+    """(ts, entry row) of the post or boost whose status id is ``sid``: where a page starts.
+
+    Post rows and boost rows are both ``entries.id``, so pages that merge posts and boosts
+    order by (ts, row) and either kind of id pages through both. An id of neither (a
+    client's guess, a status deleted since) still bounds by its time and low bits.
+    """
     ts, low = divmod(sid, 65536)
-    row = (await conn.execute(select(posts.c.entry).where(posts.c.ts == ts, posts.c.entry % 65536 == low)
-                              .limit(1))).scalar()
-    entry = row if row is not None else low
-    if upper:
-        return or_(posts.c.ts < ts, and_(posts.c.ts == ts, posts.c.entry < entry))
-    return or_(posts.c.ts > ts, and_(posts.c.ts == ts, posts.c.entry > entry))
+    for table in (posts, reactions):
+        row = (await conn.execute(select(table.c.entry).where(table.c.ts == ts, table.c.entry % 65536 == low)
+                                  .limit(1))).scalar()
+        if row is not None:
+            return ts, row
+    return ts, low
+
+
+def beyond(ts: Any, row: Any, cursor: tuple[int, int], older: bool) -> ColumnElement[bool]:
+    """SQL: (``ts``, ``row``) is strictly older (``older``) or newer than ``cursor``."""
+    at, entry = cursor
+    if older:
+        return or_(ts < at, and_(ts == at, row < entry))
+    return or_(ts > at, and_(ts == at, row > entry))
 
 
 async def _newest_at_home(conn: AsyncConnection, viewer: int) -> int | None:
@@ -181,7 +194,15 @@ async def _newest_at_home(conn: AsyncConnection, viewer: int) -> int | None:
 async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *, now_ms: int,
                    tag: str | None = None, account: int | None = None, local: bool = False) -> list[int]:
     """Post rows of a timeline page, newest first; ``local``: by this node's own identities only
-    (as the ``local`` kind, for any kind: a hashtag's local timeline).
+    (as the ``local`` kind, for any kind: a hashtag's local timeline)."""
+    return [row for row, _ in await dated_timeline(conn, kind, viewer, page, now_ms=now_ms, tag=tag,
+                                                   account=account, local=local)]
+
+
+async def dated_timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *,
+                         now_ms: int, tag: str | None = None, account: int | None = None,
+                         local: bool = False) -> list[tuple[int, int]]:
+    """(post row, ts) of a timeline page, newest first (see ``timeline``).
 
     Without ``since_id``/``min_id``, it reads a widening window of time that ends at the
     newest matching post (as the CLI feed does): a page of a home timeline of 500 follows
@@ -191,18 +212,18 @@ async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None
     if local:
         where.append(posts.c.author.in_(select(identities.c.id).where(identities.c.local.is_(True))))
     if page.max_id is not None:
-        where.append(await _bound(conn, page.max_id, upper=True))
+        where.append(beyond(posts.c.ts, posts.c.entry, await cursor_of(conn, page.max_id), older=True))
     limit = max(1, min(page.limit, 80))
+    pick = select(posts.c.entry, posts.c.ts)
+    newest_first = (posts.c.ts.desc(), posts.c.entry.desc())
     if page.min_id is not None:
-        where.append(await _bound(conn, page.min_id, upper=False))
-        rows = (await conn.execute(select(posts.c.entry).where(*where)
-                                   .order_by(posts.c.ts, posts.c.entry).limit(limit))).all()
-        return [row for (row,) in reversed(rows)]
+        where.append(beyond(posts.c.ts, posts.c.entry, await cursor_of(conn, page.min_id), older=False))
+        rows = (await conn.execute(pick.where(*where).order_by(posts.c.ts, posts.c.entry).limit(limit))).all()
+        return [(row, ts) for row, ts in reversed(rows)]
     if page.since_id is not None:
-        where.append(await _bound(conn, page.since_id, upper=False))
-        rows = (await conn.execute(select(posts.c.entry).where(*where)
-                                   .order_by(posts.c.ts.desc(), posts.c.entry.desc()).limit(limit))).all()
-        return [row for (row,) in rows]
+        where.append(beyond(posts.c.ts, posts.c.entry, await cursor_of(conn, page.since_id), older=False))
+        return [(row, ts) for row, ts in (await conn.execute(pick.where(*where).order_by(*newest_first)
+                                                               .limit(limit))).all()]
     if kind == "home" and viewer is not None and page.max_id is None:
         newest = await _newest_at_home(conn, viewer)
     else:
@@ -212,10 +233,10 @@ async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None
     window = FEED_WINDOW_MS
     while True:
         lower = newest - window
-        rows = (await conn.execute(select(posts.c.entry).where(*where, posts.c.ts > lower)
-                                   .order_by(posts.c.ts.desc(), posts.c.entry.desc()).limit(limit))).all()
+        rows = (await conn.execute(pick.where(*where, posts.c.ts > lower).order_by(*newest_first)
+                                   .limit(limit))).all()
         if len(rows) == limit or lower < 0:
-            return [row for (row,) in rows]
+            return [(row, ts) for row, ts in rows]
         window *= 16
 
 
@@ -326,25 +347,3 @@ async def row_of_status(conn: AsyncConnection, sid: int) -> int | None:
 async def row_of_entry(conn: AsyncConnection, entry_id: bytes) -> int | None:
     return (await conn.execute(select(posts.c.entry).join(entries, entries.c.id == posts.c.entry)
                                .where(entries.c.entry_id == entry_id))).scalar()
-
-
-async def viewer_marks(conn: AsyncConnection, viewer: int, account: int | None,
-                       rows: list[int]) -> dict[str, set[int]]:
-    """Which of ``rows`` the viewer liked, boosted, bookmarked (``account`` row for bookmarks)."""
-    marks: dict[str, set[int]] = {"favourited": set(), "reblogged": set(), "bookmarked": set()}
-    if not rows:
-        return marks
-    reacted = await conn.execute(
-        select(entries.c.id, reactions.c.kind).join(reactions, reactions.c.target == entries.c.entry_id)
-        .where(entries.c.id.in_(rows), reactions.c.author == viewer))
-    for row, kind in reacted.all():
-        marks["favourited" if kind == LIKE else "reblogged"].add(row)
-    if account is not None:
-        saved = await conn.execute(select(bookmarks.c.post).where(bookmarks.c.account == account,
-                                                                  bookmarks.c.post.in_(rows)))
-        marks["bookmarked"] = {row for (row,) in saved.all()}
-    return marks
-
-
-async def locked(conn: AsyncConnection, identity: int) -> bool:
-    return bool((await conn.execute(select(profiles.c.locked).where(profiles.c.identity == identity))).scalar())
