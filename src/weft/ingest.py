@@ -43,6 +43,7 @@ from weft.core.identity import (
 )
 from weft.core.ids import did_from_genesis
 from weft.errors import EntryRejected, IdentityOpRejected
+from weft.ingest_foreign import ForeignOffer, check_foreign, write_foreign
 from weft.store import entries as entry_store
 from weft.store import identities as identity_store
 from weft.store.database import Database
@@ -51,7 +52,7 @@ from weft.store.schema import BLOCK, accounts, edits, entries, identities, relat
 from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
 
-__all__ = ["Changes", "Committed", "IdentityOutcome", "Ingest", "Offer", "Outcome"]
+__all__ = ["Changes", "Committed", "ForeignOffer", "IdentityOutcome", "Ingest", "Offer", "Outcome"]
 
 log = logging.getLogger("weft.ingest")
 
@@ -109,9 +110,12 @@ def _verify_chunk(offers: Sequence[Offer], now_ms: int) -> list[_Checked]:
     return checked
 
 
+JobKind = Literal["entries", "foreign", "ops"]
+
+
 @dataclass
 class _Job:
-    kind: Literal["entries", "ops"]
+    kind: JobKind
     items: list[Any]
     done: asyncio.Future[Any]
 
@@ -188,12 +192,21 @@ class Ingest:
     async def entry(self, header: bytes, content: bytes | None) -> Outcome:
         return (await self.entries([Offer(header, content)]))[0]
 
+    async def foreign(self, offers: Sequence[ForeignOffer]) -> list[Outcome]:
+        """Store foreign entries (what the federation face made of activities it trusts);
+        one Outcome per offer, in order. A held origin is a duplicate."""
+        if not offers:
+            return []
+        checked = check_foreign(offers, self.clock())
+        written = await self._submit("foreign", list(checked))
+        return [Outcome(w.status, w.entry_id, w.reason, w.message) for w in written]
+
     async def identity_ops(self, raws: Sequence[bytes]) -> list[IdentityOutcome]:
         """Validate and store identity operations (genesis first), routed by their prev."""
         results: list[IdentityOutcome] = await self._submit("ops", list(raws))
         return results
 
-    def _submit(self, kind: Literal["entries", "ops"], items: list[Any]) -> asyncio.Future[Any]:
+    def _submit(self, kind: JobKind, items: list[Any]) -> asyncio.Future[Any]:
         if self._writer is None:
             raise RuntimeError("Ingest is not running: use 'async with Ingest(...)'")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -206,9 +219,9 @@ class Ingest:
         while True:
             jobs = [await self._queue.get()]
             size = len(jobs[0].items)
-            while not self._queue.empty() and size < self.max_batch and jobs[0].kind == "entries":
+            while not self._queue.empty() and size < self.max_batch and jobs[0].kind != "ops":
                 peek = self._queue._queue[0]  # type: ignore[attr-defined]
-                if peek.kind != "entries":
+                if peek.kind != jobs[0].kind:
                     break
                 jobs.append(self._queue.get_nowait())
                 size += len(peek.items)
@@ -273,16 +286,19 @@ class Ingest:
             return
         heads: dict[str, int] = {}
         dids: set[str] = set()
+        foreign = False   # foreign logs are never gossiped: their news names no head, only "look"
         for job, result in zip(jobs, results, strict=True):
             for item, outcome in zip(job.items, result, strict=True):
                 if outcome.status != "stored":
                     continue
-                if isinstance(outcome, IdentityOutcome):
+                if job.kind == "foreign":
+                    foreign = True
+                elif isinstance(outcome, IdentityOutcome):
                     if outcome.did is not None:
                         dids.add(outcome.did)
                 elif isinstance(item, _Verified):
                     heads[item.entry.device] = max(heads.get(item.entry.device, 0), item.entry.seq)
-        if heads or dids:
+        if heads or dids or foreign:
             for watcher in list(self._watchers):
                 watcher.add(Committed(heads, frozenset(dids)))
 
@@ -293,7 +309,12 @@ class Ingest:
                 results, removed = await self._write_ops(conn, jobs[0].items, now)
                 return [results], removed
             merged = [item for job in jobs for item in job.items]
-            outcomes, removed = await self._write_entries(conn, merged, now)
+            if jobs[0].kind == "foreign":
+                written, removed = await write_foreign(conn, merged, now, await self._blocked_by_locals(conn),
+                                                       await identity_store.local_identity_ids(conn))
+                outcomes: list[Any] = list(written)
+            else:
+                outcomes, removed = await self._write_entries(conn, merged, now)
         split: list[Any] = []
         start = 0
         for job in jobs:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from weft.core.foreign import FOREIGN_DEVICE_PREFIX
 from weft.store.schema import VISIBILITY_CODES, devices, edits, entries, forks, posts
 from weft.store.sql import execute_rows, select_in
 
@@ -137,10 +138,13 @@ async def log_range(conn: AsyncConnection, device_key: str, after_seq: int, limi
                     now_ms: int, public_only: bool = False) -> list[tuple[bytes, bytes | None]]:
     """(header, content) of a device log's entries after ``after_seq``, in seq order.
 
-    Content past its expiry is never handed out, even before upkeep has dropped it. With
+    Foreign logs (docs/protocol/foreign-entries.md) are never handed out. Content past its
+    expiry is never handed out, even before upkeep has dropped it. With
     ``public_only`` (an unauthenticated reader), the content of followers-only and direct
     posts, and of edits of them, is withheld too: the headers still chain, as for deletes.
     """
+    if device_key.startswith(FOREIGN_DEVICE_PREFIX):
+        return []   # foreign entries are never handed on: no peer could check them
     query = (select(entries.c.header, entries.c.content, entries.c.expires, entries.c.id)
              .join(devices, devices.c.id == entries.c.device)
              .where(and_(devices.c.key == device_key, entries.c.seq > after_seq))

@@ -389,6 +389,51 @@ notifications = Table(
     Index("ix_notifications_identity", "identity", "id"),
 )
 
+# -- federation (migration 0007; docs/protocol/foreign-entries.md, decision 0007) -------------
+
+# The IRI each foreign entry was made of, held once: inboxes are idempotent by it, and the
+# federation face finds the entry of an IRI it is told about (a reply's parent, an Undo's like).
+foreign_origins = Table(
+    "foreign_origins",
+    metadata,
+    Column("origin", Text, primary_key=True),
+    Column("entry", BigInteger, nullable=False),                  # entries.id
+    Index("ix_foreign_origins_entry", "entry"),
+)
+
+# Remote ActivityPub actors as last fetched (their identity row's did is the actor IRI).
+remote_actors = Table(
+    "remote_actors",
+    metadata,
+    Column("identity", BigInteger, primary_key=True, autoincrement=False),   # identities.id
+    Column("iri", Text, nullable=False, unique=True),
+    Column("host", Text, nullable=False),
+    Column("kind", Text, nullable=False),                         # Person, Service, Group, ...
+    Column("inbox", Text, nullable=False),
+    Column("shared_inbox", Text, nullable=True),
+    Column("followers", Text, nullable=True),                     # its followers collection
+    Column("key_id", Text, nullable=True),
+    Column("public_key_pem", Text, nullable=True),
+    Column("handle", Text, nullable=True),                        # user@host, once WebFinger agreed
+    Column("moved_to", Text, nullable=True),
+    Column("document", LargeBinary, nullable=False),              # the actor document as fetched
+    Column("fetched_at", BigInteger, nullable=False),
+    Index("ix_remote_actors_key_id", "key_id"),
+    Index("ix_remote_actors_host", "host"),
+    Index("ix_remote_actors_handle", "handle"),
+)
+
+# The RSA key each hosted identity signs its ActivityPub requests with (the private half
+# sealed with the node secret, as device keys are: weft.vault).
+actor_keys = Table(
+    "actor_keys",
+    metadata,
+    Column("identity", BigInteger, primary_key=True, autoincrement=False),   # identities.id
+    Column("private_sealed", LargeBinary, nullable=False),
+    Column("public_pem", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
 # -- full-text search of posts (migration 0005, docs/decisions/0005-search.md) ------------
 #
 # Each backend indexes the current text and content warning of every post it shows, its

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.core.content import FOLLOW_ANSWER_TYPES, RELATION_TYPES
 from weft.core.entry import Entry
+from weft.core.foreign import ForeignEntry
 from weft.core.ids import parse_entry_id
 from weft.store.entries import drop_content, entries_by_ids
 from weft.store.identities import ensure_identities
@@ -33,6 +34,7 @@ from weft.store.schema import (
     edits,
     entries,
     follow_grants,
+    foreign_origins,
     posts,
     profiles,
     reactions,
@@ -59,7 +61,7 @@ class Folding:
     """An accepted entry whose content is present, ready to fold."""
 
     row_id: int
-    entry: Entry
+    entry: Entry | ForeignEntry   # a signed header or a foreign one: folds read id, ts, expires
     author_id: int
     content: dict[str, Any]
 
@@ -355,7 +357,7 @@ async def purge_entries(conn: AsyncConnection, row_ids: Sequence[int]) -> None:
         rows = await conn.execute(select(edits.c.target).where(edits.c.entry.in_(chunk)))
         edited.update(target for (target,) in rows.all())
         await forget_posts(conn, chunk)
-        for table in (posts, edits, reactions, relations, profiles, deletions, follow_grants):
+        for table in (posts, edits, reactions, relations, profiles, deletions, follow_grants, foreign_origins):
             await conn.execute(delete(table).where(table.c.entry.in_(chunk)))
         await conn.execute(delete(entries).where(entries.c.id.in_(chunk)))
     if edited:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from weft.core.ids import is_did_weft
 from weft.store.identities import identity_rows
 from weft.store.schema import BLOCK, FOLLOW, identities
 from weft.store.sql import select_in
@@ -53,7 +54,8 @@ async def wanted_identities(conn: AsyncConnection, hops: int, *, also: Iterable[
         frontier = {target for target in followed if target not in hop_of and target not in blocked}
         hop_of.update(dict.fromkeys(frontier, hop))
     dids = await _dids_of(conn, hop_of)
-    wanted = {dids[row_id]: hop for row_id, hop in hop_of.items()}
+    # Only weft identities replicate: a followed Fediverse actor (an IRI) is federation's business.
+    wanted = {dids[row_id]: hop for row_id, hop in hop_of.items() if is_did_weft(dids[row_id])}
     blocked_dids = set((await _dids_of(conn, blocked)).values())
     # Asked for by DID before this node holds anything of it: wanted all the same.
     wanted.update({did: 0 for did in also if did not in wanted and did not in blocked_dids})
