@@ -5,7 +5,8 @@ Fediverse arrive as HTML; this keeps only what Mastodon itself keeps (its strict
 sanitizer config: paragraphs, breaks, links, a few inline and list elements, and the
 microformat classes that mark mentions and hashtags), with nh3 (ammonia) doing the
 parsing: no regular expressions of ours between a hostile document and a browser.
-Links get ``rel="nofollow noopener noreferrer"`` and only web schemes.
+Links get ``rel="nofollow noopener noreferrer"`` and only absolute http(s) addresses (a
+relative one would point into this site).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ _CLEANER: Final = nh3.Cleaner(
     tags=set(ALLOWED_TAGS), clean_content_tags=set(_DROPPED_WITH_CONTENT),
     attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
     allowed_classes={tag: set(names) for tag, names in _CLASSES.items()},
-    url_schemes={"http", "https"}, link_rel="nofollow noopener noreferrer", strip_comments=True)
+    url_schemes={"http", "https"}, url_relative="deny", link_rel="nofollow noopener noreferrer",
+    strip_comments=True)
 
 
 def sanitize_html(html: str) -> str:
