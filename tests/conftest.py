@@ -48,6 +48,7 @@ import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from weft.accounts.passwords import use_cheap_hashes_for_tests
 from weft.config import NodeConfig
 from weft.store.database import Database, sqlite_url
 from weft.store.migrate import migrate
@@ -90,6 +91,9 @@ _SESSION_LOOP = pytest.StashKey[SessionLoop]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_SESSION_LOOP] = SessionLoop()
+    # Hundreds of sign-ups and logins at argon2's real cost would add a minute; the hashes
+    # stay argon2id (tests/accounts checks the production profile itself).
+    use_cheap_hashes_for_tests()
     config.addinivalue_line(
         "markers", "backends(*names): run a test that uses `database` only on these "
                    "backends (sqlite, postgresql)")

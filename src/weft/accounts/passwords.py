@@ -14,13 +14,26 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from weft.errors import UsageError
 
-__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "check_password_rules", "hash_password", "verify_password"]
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "PRODUCTION_HASHER", "check_password_rules", "hash_password",
+           "use_cheap_hashes_for_tests", "verify_password"]
 
 MIN_PASSWORD = 8
 # argon2 hashes any length, but a megabyte "password" per request is a cheap way to burn CPU.
 MAX_PASSWORD = 1024
 
-_HASHER = PasswordHasher()
+PRODUCTION_HASHER = PasswordHasher()
+_HASHER = PRODUCTION_HASHER
+
+
+def use_cheap_hashes_for_tests() -> None:
+    """Hash with argon2id at 1 MiB and one pass from now on, in this process.
+
+    For the test suite alone, which signs up and logs in hundreds of accounts: a tenth of
+    a second each adds a minute. The hashes are still argon2id and verify the same way; a
+    server using the real hasher would rehash them at the next login (check_needs_rehash).
+    """
+    global _HASHER
+    _HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def check_password_rules(password: str) -> None:
