@@ -1,0 +1,116 @@
+"""Whatever arrives, the reader answers with a value or with ActivityStreamsError, nothing else."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from weft.federation.activitystreams import (
+    ActivityStreamsError,
+    ASObject,
+    Link,
+    parse_document,
+    parse_json,
+)
+from weft.federation.activitystreams_reader import decode_json
+
+CORPUS = Path(__file__).parents[2] / ".." / "shared" / "testdata" / "activitystreams"
+SEEDS = [decode_json(path.read_bytes()) for pattern in ("simple00*.json", "vocabulary-ex1*-jsonld.json")
+         for path in sorted(CORPUS.glob(pattern))]
+
+PROPERTIES = [
+    "@context", "id", "type", "name", "nameMap", "summary", "summaryMap", "content", "contentMap", "mediaType",
+    "duration", "url", "href", "rel", "hreflang", "attributedTo", "actor", "object", "target", "origin", "result",
+    "instrument", "to", "cc", "bto", "bcc", "audience", "published", "updated", "startTime", "endTime", "deleted",
+    "inReplyTo", "attachment", "tag", "icon", "image", "location", "preview", "generator", "context", "replies",
+    "likes", "shares", "subject", "describes", "formerType", "totalItems", "items", "orderedItems", "first", "last",
+    "current", "next", "prev", "partOf", "startIndex", "oneOf", "anyOf", "closed", "votersCount", "latitude",
+    "longitude", "altitude", "radius", "accuracy", "units", "width", "height", "blurhash", "focalPoint",
+    "preferredUsername", "inbox", "outbox", "followers", "following", "liked", "featured", "featuredTags",
+    "endpoints", "sharedInbox", "publicKey", "owner", "publicKeyPem", "alsoKnownAs", "movedTo",
+    "manuallyApprovesFollowers", "discoverable", "sensitive", "value", "@language",
+]
+STRINGS = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from([
+        "https://www.w3.org/ns/activitystreams", "https://a.example/x", "https://", "http://a b", "as:Public",
+        "Note", "Link", "Mention", "Hashtag", "Collection", "OrderedCollection", "CollectionPage",
+        "OrderedCollectionPage", "as:Note", "2024-01-01T00:00:00Z", "2024-13-01T00:00Z", "PT1H", "P", "en",
+        "de-419-DE", "text/html", "image/png;x", "miles", "0", "1e999", "-3", "magnet:?x", "\x00", "\ud800",
+    ]),
+)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), STRINGS)
+
+
+def as2_shaped(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(PROPERTIES), STRINGS), children, max_size=6),
+    )
+
+
+AS2_VALUES = st.recursive(SCALARS, as2_shaped, max_leaves=40)
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)),
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    max_leaves=30,
+)
+
+
+def reads_or_refuses(value: Any) -> None:
+    try:
+        result = parse_json(value)
+    except ActivityStreamsError:
+        return
+    assert isinstance(result, ASObject | Link)
+
+
+@settings(max_examples=400, deadline=None)
+@given(AS2_VALUES)
+def test_as2_shaped_values_read_or_are_refused(value: Any) -> None:
+    reads_or_refuses(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_VALUES)
+def test_arbitrary_json_reads_or_is_refused(value: Any) -> None:
+    reads_or_refuses(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_read_or_are_refused(raw: bytes) -> None:
+    with contextlib.suppress(ActivityStreamsError):
+        parse_document(raw)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[head] = _replace(value[head], rest, new)
+    return copy
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SEEDS), st.data())
+def test_corpus_documents_with_one_value_replaced_read_or_are_refused(seed: Any, data: st.DataObject) -> None:
+    path = data.draw(st.sampled_from(_paths(seed)))
+    reads_or_refuses(_replace(seed, path, data.draw(AS2_VALUES)))
