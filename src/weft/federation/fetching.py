@@ -72,7 +72,12 @@ _DELIVERY_ANSWER_BYTES = 64 * 1024
 
 
 class Signer(Protocol):
-    """Signs a request about to be sent: returns the headers to add (Signature, Date, Digest)."""
+    """Signs a request about to be sent: returns the headers to add (Signature, Date, Digest).
+
+    ``headers`` are all the request's headers, names lower-cased, ``host`` among them as sent;
+    ``body`` is ``b""`` for a GET. (weft.federation.httpsig.sign fits behind a lambda that
+    adds the key, the key id and the time.)
+    """
 
     def __call__(self, method: str, url: str, headers: Mapping[str, str],
                  body: bytes) -> Mapping[str, str]: ...
