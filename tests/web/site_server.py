@@ -22,10 +22,10 @@ import httpx
 import uvicorn
 
 from weft.api import create_app
+from weft.cli.serve import site_routes
 from weft.config import NodeConfig
 from weft.node import Node
 from weft.site import Limits, Site
-from weft.web import routes
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -68,7 +68,7 @@ async def serving(config: NodeConfig, *, limits: Limits | None = None,
             site = Site.for_node(node, public_url or url, environ=environ or {})
             if limits is not None:
                 site.limits = limits
-            app = create_app(node, site=site, extra_routes=routes(site))
+            app = create_app(node, site=site, extra_routes=site_routes(site))
             server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
             task = asyncio.create_task(server.serve(sockets=[sock]))
             while not server.started:

@@ -121,7 +121,7 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
 
     from starlette.routing import WebSocketRoute
 
-    from weft import custody, web
+    from weft import custody
     from weft.node import Node
     from weft.site import Site
     from weft.sync.websocket import GOSSIP_PATH, gossip_endpoint
@@ -142,7 +142,7 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
                 routes.append(WebSocketRoute(GOSSIP_PATH, gossip_endpoint(
                     service.serve_stream, signing_key=node.transport_key(), network_key=service.network_key)))
             try:
-                await _serve_http(node, sock, did, gossip_info, [*routes, *web.routes(site)], site)
+                await _serve_http(node, sock, did, gossip_info, [*routes, *site_routes(site)], site)
             finally:
                 await site.social.close()  # uploads being processed finish before the database closes
     echo("stopped")
@@ -195,6 +195,15 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
         else:
             stack.push_async_callback(discovery.stop)
     return info, service
+
+
+def site_routes(site: Site) -> list[BaseRoute]:
+    """What a node hosting accounts serves beside the client API: federation's discovery
+    documents and the web app (whose ``/`` comes last, after every more specific path)."""
+    from weft import web
+    from weft.federation import discovery
+
+    return [*discovery.routes(site), *web.routes(site)]
 
 
 async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: dict[str, Any] | None,
