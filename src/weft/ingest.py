@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,11 +41,12 @@ from weft.core.identity import (
     check_device,
     decode_op,
 )
-from weft.core.ids import did_from_genesis
+from weft.core.ids import did_from_genesis, parse_entry_id
 from weft.errors import EntryRejected, IdentityOpRejected
 from weft.ingest_foreign import ForeignOffer, check_foreign, write_foreign
 from weft.store import entries as entry_store
 from weft.store import identities as identity_store
+from weft.store.blob_refs import named_by_entries, named_by_identity
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
 from weft.store.schema import BLOCK, accounts, edits, entries, identities, relations
@@ -143,6 +144,10 @@ class Ingest:
         self._last_handed: asyncio.Future[None] | None = None  # see entries()
         self._watchers: set[Changes] = set()
         self._others: asyncio.Task[None] | None = None
+        # Blobs named by what the running transaction removes (images of deleted or purged
+        # posts), handed to ``on_blobs_freed`` once it commits (the node's weft.media.upkeep).
+        self._freed: set[str] = set()
+        self.on_blobs_freed: Callable[[set[str]], Awaitable[int]] | None = None
 
     async def __aenter__(self) -> Ingest:
         self._writer = asyncio.create_task(self._write_loop(), name="weft-ingest-writer")
@@ -239,6 +244,12 @@ class Ingest:
                 except Exception:  # the batch is committed; upkeep retries the checkpoint
                     log.exception("checkpoint after removing content failed; retried at the next upkeep")
                     self.db.checkpoint_owed = True
+            freed, self._freed = self._freed, set()
+            if freed and self.on_blobs_freed is not None:
+                try:  # after the commit, before "done": a deleted post's images are gone when it returns
+                    await self.on_blobs_freed(freed)
+                except Exception:  # committed: the media sweep removes what this left
+                    log.exception("removing the media files of removed posts failed; the media sweep will")
             for job, result in zip(jobs, results, strict=True):
                 if not job.done.done():
                     job.done.set_result(result)
@@ -304,6 +315,7 @@ class Ingest:
 
     async def _run(self, jobs: list[_Job]) -> tuple[list[Any], bool]:
         now = self.clock()
+        self._freed = set()
         async with self.db.write() as conn:
             if jobs[0].kind == "ops":
                 results, removed = await self._write_ops(conn, jobs[0].items, now)
@@ -408,10 +420,14 @@ class Ingest:
             outcomes[index] = Outcome("stored", entry.id)
         row_ids = await entry_store.insert_entries(conn, rows)
         foldings = [Folding(row_ids[pos], item.entry, author, item.parsed or {}) for pos, item, author in to_fold]
+        deletes = [f.content["target"] for f in [*foldings, *filled] if f.content.get("type") == "delete"]
+        if deletes:  # read before the fold drops the content that names them
+            self._freed |= await named_by_entries(conn, [parse_entry_id(target) for target in deletes])
         folded = await fold(conn, [*foldings, *filled], local_ids)
         await entry_store.update_heads(conn, list(touched.values()))
         if folded.blocked:
             for target in folded.blocked & await self._blocked_by_locals(conn):
+                self._freed |= await named_by_identity(conn, target)
                 await purge_identity(conn, target)
                 removed = True
         return [o for o in outcomes if o is not None], removed or folded.content_removed

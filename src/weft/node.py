@@ -29,8 +29,11 @@ from weft.core.keys import SigningKey
 from weft.errors import NoIdentity, NotFound, UsageError, WeftError
 from weft.ingest import Ingest, Outcome
 from weft.keyring import Keyring, write_secret
+from weft.media.blobs import BlobStore
+from weft.media.upkeep import MediaUpkeep
 from weft.store import identities as identity_store
 from weft.store import queries
+from weft.store.blob_refs import named_by_rows
 from weft.store.database import Database
 from weft.store.entries import device_heads, log_range
 from weft.store.maintenance import checkpoint
@@ -67,6 +70,10 @@ class Node:
         self.random = random
         self.keys = Keyring(config.data_dir)
         self._device_locks: dict[str, asyncio.Lock] = {}
+        # Uploaded images (weft.social.uploads writes them, /media serves them): deleted and
+        # expired posts' images leave with their posts.
+        self.media = MediaUpkeep(db, BlobStore(config.data_dir / "media"), clock)
+        ingest.on_blobs_freed = self.media.release
 
     @classmethod
     @asynccontextmanager
@@ -309,14 +316,18 @@ class Node:
     # -- upkeep --------------------------------------------------------------
 
     async def purge_expired(self) -> int:
-        """Remove the content of expired entries now (reads already hide them)."""
+        """Remove the content of expired entries now (reads already hide them), and their
+        images; then the media upkeep (uploads cut off, the sweep when due)."""
         now = self.clock()
         async with self.db.write() as conn:
             doomed = await expired_posts(conn, now)
+            freed = await named_by_rows(conn, [row_id for row_id, _ in doomed])  # before the content goes
             for row_id, entry_id in doomed:
                 await apply_delete(conn, row_id, entry_id)
         if doomed or self.db.checkpoint_owed:
             await checkpoint(self.db)
+        await self.media.release(freed)
+        await self.media.upkeep()
         return len(doomed)
 
 

@@ -7,7 +7,8 @@ the same file, so storing twice is free, and a name is its own integrity check.
 Writes go to a temporary file in the destination directory (named ``.tmp-*``, never 64
 hex digits), are fsynced, then renamed over the final name with ``os.replace``: a reader
 sees the whole file or none, even if the process dies mid-write. A crash can leave a
-temporary file behind; no method ever looks at one.
+temporary file behind; no method but :meth:`BlobStore.scan` ever looks at one, and the
+media sweep (weft.media.upkeep) removes those that are old.
 
 Blocking file I/O: callers on an event loop run these methods in a thread.
 """
@@ -18,13 +19,25 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from weft.errors import NotFound
 from weft.media.errors import MediaError
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
 _FILE_MODE = 0o644  # served by the web server, which may run as another user
+
+
+@dataclass(frozen=True)
+class BlobFile:
+    """A file found in the store: a blob (``digest`` set) or a temporary left by a cut-off put."""
+
+    path: Path
+    digest: str | None
+    mtime: float    # seconds since the epoch, as the file system keeps it
 
 
 class BlobStore:
@@ -96,6 +109,37 @@ class BlobStore:
         except FileNotFoundError:
             return False
         return True
+
+    def scan(self) -> Iterator[BlobFile]:
+        """Every blob and temporary file, shard by shard (one directory listing at a time, so
+        a store of millions of files is never listed into memory at once). Anything else
+        under the root (a file of another name, a directory that is no shard) is passed over."""
+        for first in _shards(self.root):
+            for second in _shards(first):
+                try:
+                    found = list(os.scandir(second))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                for item in found:
+                    if _DIGEST.fullmatch(item.name) is None and not item.name.startswith(".tmp-"):
+                        continue
+                    try:
+                        info = item.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed meanwhile
+                    digest = None if item.name.startswith(".tmp-") else item.name
+                    if digest is not None and digest[:4] != first.name + second.name:
+                        continue  # not where path() looks: no blob of this store
+                    if item.is_file(follow_symlinks=False):
+                        yield BlobFile(Path(item.path), digest, info.st_mtime)
+
+
+def _shards(directory: Path) -> list[Path]:
+    try:
+        return sorted(Path(item.path) for item in os.scandir(directory)
+                      if _SHARD.fullmatch(item.name) and item.is_dir(follow_symlinks=False))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -4,6 +4,11 @@ An upload is answered at once with its id while a single worker thread re-encode
 (weft.media.process_image): decoding a large image takes seconds and hundreds of MB, so
 one at a time, and at most ``MAX_WAITING`` waiting; beyond that the upload is refused
 with "try again" rather than queued without bound.
+
+The upload's bytes are held in memory only, never written as they came (they may carry a
+photo's GPS position): an upload whose processing a crash cut off cannot be taken up again,
+so the node's media upkeep marks it failed (weft.media.upkeep.ABANDONED_AFTER_MS) and the
+client is told to upload it again. Uploads no post carries are kept an hour (``WAITING_KEPT_MS``).
 """
 
 from __future__ import annotations
@@ -82,7 +87,7 @@ class Uploads:
             loop = asyncio.get_running_loop()
             image = await loop.run_in_executor(self._worker(), functools.partial(process_image, data,
                                                                                  max_side=max_side))
-            return await asyncio.to_thread(self.site.blobs.put, image.data)
+            return await asyncio.to_thread(self.node.media.blobs.put, image.data)
         finally:
             self._inline -= 1
 
@@ -90,11 +95,16 @@ class Uploads:
         loop = asyncio.get_running_loop()
         try:
             image = await loop.run_in_executor(self._worker(), process_image, data)
-            blob = await asyncio.to_thread(self.site.blobs.put, image.data)
-            thumb = await asyncio.to_thread(self.site.blobs.put, image.thumb)
-            async with self.node.db.write() as conn:
-                await uploads.finish_upload(conn, upload_id, blob=blob, thumb=thumb, mime=image.mime,
-                                            meta=dict(image.meta()), blurhash=image.blurhash)
+            blobs = self.node.media.blobs
+            # Stored and recorded under the media lock: the same bytes may be a blob that a
+            # delete is releasing right now, which must not go between the put and the record.
+            async with self.node.media.lock:
+                blob = await asyncio.to_thread(blobs.put, image.data)
+                thumb = await asyncio.to_thread(blobs.put, image.thumb)
+                async with self.node.db.write() as conn:
+                    # False when the upkeep gave it up meanwhile: the files stay for the sweep.
+                    await uploads.finish_upload(conn, upload_id, blob=blob, thumb=thumb, mime=image.mime,
+                                                meta=dict(image.meta()), blurhash=image.blurhash)
         except MediaError as exc:
             async with self.node.db.write() as conn:
                 await uploads.finish_upload(conn, upload_id, error=str(exc))

@@ -193,16 +193,27 @@ class Posting:
         await self.node.publish(content, author=await self._author(account))
         return await self._status_of_entry(account, parse_entry_id(target.entry_id))
 
-    async def delete(self, account: Account, status_id: int) -> Status:
+    async def delete(self, account: Account, status_id: int, *, keep_media: bool = True) -> Status:
         """Delete a post; returns it as it was (Mastodon's "delete and redraft" needs the text,
-        and may post its images again: they are freed from the post)."""
+        and may post its images again). With ``keep_media`` its images are freed from the post
+        for a redraft and kept a while (weft.media.upkeep.WAITING_KEPT_MS); without, they leave
+        the disk with the post, unless another post carries the same image."""
         await self._own(account, status_id)
         before = await self.reader.status(account, status_id)
-        await self.node.publish({"type": "delete", "target": before.row.entry_id},
-                                author=await self._author(account))
-        if before.attachments:
+        freed: list[int] = []
+        if before.attachments and keep_media:
+            # Freed before the delete commits: the images of a deleted post are removed right
+            # after its commit, and these must then be waiting for a redraft.
             async with self.node.db.write() as conn:
-                await detach_uploads(conn, before.row.row)
+                freed = await detach_uploads(conn, before.row.row, self.node.clock())
+        try:
+            await self.node.publish({"type": "delete", "target": before.row.entry_id},
+                                    author=await self._author(account))
+        except BaseException:
+            if freed:  # the post stays: so do its uploads
+                async with self.node.db.write() as conn:
+                    await attach_uploads(conn, freed, before.row.row)
+            raise
         return before
 
     # -- reactions -----------------------------------------------------------------
