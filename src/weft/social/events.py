@@ -1,4 +1,4 @@
-"""Live events of a site: posts, edits, deletes and notifications as they are committed.
+"""Live events of a site: posts, boosts, edits, deletes and notifications as they are committed.
 
 One hub per process (``site.social.events``). While anyone listens it waits on the
 ingest path's change feed and, after each wake, reads what came since its position
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -57,7 +57,9 @@ class Subscription:
     ended: str | None = None
     _waiting: deque[Event] = field(default_factory=deque)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
-    _sent: OrderedDict[tuple[Stream, int], None] = field(default_factory=OrderedDict)
+    # (stream, status id) -> (its post row, whether it is a boost), of what was sent of late
+    _sent: OrderedDict[tuple[Stream, int], tuple[int, bool]] = field(default_factory=OrderedDict)
+    _posts_sent: Counter[tuple[Stream, int]] = field(default_factory=Counter)   # (stream, post row): how often
 
     async def next(self, timeout: float | None = None) -> Event | None:
         if not self._waiting and self.ended is None:
@@ -86,14 +88,34 @@ class Subscription:
             return
         self._waiting.append(event)
         if event.kind in ("update", "status.update") and event.status is not None:
-            self._sent[(event.stream, event.status.row.row)] = None
-            while len(self._sent) > _REMEMBERED:
-                self._sent.popitem(last=False)
+            self._remember(event.stream, event.status.id, event.status.row.row, event.status.boost is not None)
         self._ready.set()
 
-    def was_sent(self, stream: Stream, row: int) -> bool:
-        """Whether this listener was sent the post ``row`` by ``stream`` (of late)."""
-        return (stream, row) in self._sent
+    def _remember(self, stream: Stream, status_id: int, post: int, boost: bool) -> None:
+        if (stream, status_id) not in self._sent:
+            self._posts_sent[(stream, post)] += 1
+        self._sent[(stream, status_id)] = (post, boost)
+        while len(self._sent) > _REMEMBERED:
+            (old_stream, _), (old_post, _) = self._sent.popitem(last=False)
+            self._posts_sent[(old_stream, old_post)] -= 1
+            if self._posts_sent[(old_stream, old_post)] <= 0:
+                del self._posts_sent[(old_stream, old_post)]
+
+    def was_sent(self, stream: Stream, status_id: int) -> bool:
+        """Whether this listener was sent the status ``status_id`` (a post or a boost) by
+        ``stream`` (of late)."""
+        return (stream, status_id) in self._sent
+
+    def has_post(self, stream: Stream, post: int) -> bool:
+        """Whether this listener was sent the post row ``post``, or a boost of it, by ``stream`` (of late)."""
+        return (stream, post) in self._posts_sent
+
+    def boosts_sent(self, stream: Stream, post: int) -> list[int]:
+        """The status ids of the boosts of the post row ``post`` sent by ``stream`` (of late)."""
+        if not self.has_post(stream, post):
+            return []
+        return [status_id for (by, status_id), (row, boost) in self._sent.items()
+                if boost and row == post and by == stream]
 
     def _end(self, reason: str) -> None:
         if self.ended is None:

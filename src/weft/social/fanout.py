@@ -2,8 +2,14 @@
 
 The statements do not grow with the number of listeners: one ``seen_by`` per timeline
 that someone listens to (for all its viewers at once; one more when posts were
-deleted), one for the posts of new notifications, one hydration of the statuses, and
-one read of the viewers' likes, boosts and bookmarks of them.
+deleted), one for the posts of new notifications, one for new boosts (which reach home
+timelines alone, wrapped around their posts, as Mastodon's ``user`` stream sends them),
+one hydration of the statuses, and one read of the viewers' likes, boosts and bookmarks
+of them.
+
+A boost is not sent to a listener that was sent its post, or another boost of it, by the
+same stream of late (as a page leaves it out where its post is). Its undoing is sent to
+those it was sent to, and so is the delete of the post for each boost of it they were sent.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.social.model import Notification, Status
 from weft.social.reading import People, Reader
 from weft.social.streams import Event, Stream
-from weft.store import statuses
+from weft.store import boosts, statuses
 from weft.store.live import News
 from weft.store.schema import NOTIFICATION_KINDS
 from weft.store.statuses import TimelineKind
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["fan_out"]
 
 Timeline = tuple[TimelineKind, str | None]
+HOME: tuple[Timeline, ...] = (("home", None),)
 Seen = dict[Timeline, set[tuple[int, int]]]     # timeline -> (viewer, post row) pairs
 
 
@@ -56,12 +63,18 @@ async def fan_out(conn: AsyncConnection, reader: Reader, news: News, listeners: 
     notice_seen = await statuses.seen_by(conn, {n.post for n in notices if n.post is not None},
                                          {n.identity for n in notices}, now_ms=now_ms)
 
+    boosted = await boosts.boosts_seen_by(conn, news.boosts, viewers_of.get(("home", None), set()), now_ms=now_ms)
+
     rows = {row for pairs in seen.values() for _, row in pairs} | {row for _, row in notice_seen}
     viewers = {viewer for pairs in seen.values() for viewer, _ in pairs} | {viewer for viewer, _ in notice_seen}
     folks = People(conn, now_ms)
-    batch = _Batch(news, seen, seen_gone,
-                   {status.row.row: status for status in await reader.hydrate(conn, None, sorted(rows), folks=folks)},
-                   await statuses.viewers_marks(conn, viewers, rows))
+    base = {status.row.row: status for status in await reader.hydrate(conn, None, sorted(rows), folks=folks)}
+    wrapped = await reader.items(conn, None, [item for item, _ in boosted.values()], folks=folks) if boosted else []
+    boost_rows = {statuses.status_id(item.boost[3], row): row for row, (item, _) in boosted.items() if item.boost}
+    base |= {boost_rows[status.id]: status for status in wrapped if status.id in boost_rows}
+    marks = await statuses.viewers_marks(conn, viewers | {who for _, them in boosted.values() for who in them},
+                                         rows | {item.post for item, _ in boosted.values()})
+    batch = _Batch(news, seen, seen_gone, {row: who for row, (_, who) in boosted.items()}, base, marks)
     for notice in notices:
         status = batch.status_for(notice.identity, notice.post) if notice.post is not None else None
         if notice.post is not None and (status is None or (notice.identity, notice.post) not in notice_seen):
@@ -78,7 +91,8 @@ class _Batch:
     news: News
     seen: Seen
     seen_gone: Seen
-    base: dict[int, Status]                         # as anyone sees them; marks are per viewer
+    boosted: dict[int, set[int]]                    # boost row -> viewers with it at home
+    base: dict[int, Status]                         # post or boost row -> as anyone sees it; marks are per viewer
     marks: dict[int, dict[str, set[int]]]
     notifications: list[tuple[int, Notification]] = field(default_factory=list)   # (recipient, notification)
     _as_seen: dict[tuple[int, int], Status] = field(default_factory=dict)
@@ -87,10 +101,11 @@ class _Batch:
         if row not in self.base:
             return None
         if (viewer, row) not in self._as_seen:
-            mine = self.marks.get(viewer, {})
+            mine, status = self.marks.get(viewer, {}), self.base[row]
+            post = status.row.row
             self._as_seen[(viewer, row)] = replace(
-                self.base[row], favourited=row in mine.get("favourited", ()),
-                reblogged=row in mine.get("reblogged", ()), bookmarked=row in mine.get("bookmarked", ()))
+                status, favourited=post in mine.get("favourited", ()),
+                reblogged=post in mine.get("reblogged", ()), bookmarked=post in mine.get("bookmarked", ()))
         return self._as_seen[(viewer, row)]
 
     def events_for(self, listener: Subscription) -> list[Event]:
@@ -102,6 +117,12 @@ class _Batch:
             if row > start.entry and status is not None:
                 events += [Event("update", stream, status=status) for stream in streams
                            if self._holds(self.seen, stream, me, row) and _fits(stream, status)]
+        for row in self.news.boosts:
+            status = self.status_for(me, row)
+            if row > start.entry and status is not None and me in self.boosted.get(row, ()):
+                events += [Event("update", stream, status=status) for stream in streams
+                           if stream.timelines == HOME and not stream.media_only
+                           and not listener.has_post(stream, status.row.row)]
         for row, edit in self.news.edited:
             status = self.status_for(me, row)
             if edit > start.entry and status is not None:
@@ -110,7 +131,13 @@ class _Batch:
         for row, sid, delete in self.news.deleted:
             if delete > start.entry:
                 events += [Event("delete", stream, status_id=sid) for stream in streams
-                           if self._holds(self.seen_gone, stream, me, row) or listener.was_sent(stream, row)]
+                           if self._holds(self.seen_gone, stream, me, row) or listener.was_sent(stream, sid)]
+                events += [Event("delete", stream, status_id=boost) for stream in streams
+                           for boost in listener.boosts_sent(stream, row)]
+        for _, sid, delete in self.news.withdrawn:
+            if delete > start.entry:
+                events += [Event("delete", stream, status_id=sid) for stream in streams
+                           if listener.was_sent(stream, sid)]
         for recipient, notification in self.notifications:
             if recipient == me and notification.id > start.notice:
                 events += [Event("notification", stream, notification=notification) for stream in streams

@@ -140,7 +140,7 @@ class Reader:
                 elif (boost := await boosts.boost_by_status(conn, sid, me, now_ms=now)) is not None:
                     found[sid] = boost
             shown = await statuses.visible_rows(conn, [item.post for item in found.values()], me, now_ms=now)
-            return await self._items(conn, viewer, [found[sid] for sid in status_ids[:80]
+            return await self.items(conn, viewer, [found[sid] for sid in status_ids[:80]
                                                     if sid in found and found[sid].post in shown])
 
     async def timeline(self, viewer: Account | None, kind: TimelineKind, page: Page, *, tag: str | None = None,
@@ -152,7 +152,7 @@ class Reader:
                 rows = await self._with_media(conn, viewer, kind, page, tag=tag, account=account, local=local)
             elif kind == "home" and viewer is not None and not local:
                 items = await home_timeline(conn, viewer.identity, page, now_ms=self.node.clock())
-                return await self._items(conn, viewer, items)
+                return await self.items(conn, viewer, items)
             else:
                 rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
                                                tag=tag, account=account, local=local)
@@ -188,12 +188,12 @@ class Reader:
         async with self.node.db.read() as conn:
             items = await account_statuses(conn, viewer_identity(viewer), account, page, now_ms=self.node.clock(),
                                            filters=filters)
-            return await self._items(conn, viewer, items)
+            return await self.items(conn, viewer, items)
 
-    async def _items(self, conn: AsyncConnection, viewer: Account | None,
-                     items: Sequence[TimelineItem]) -> list[Status]:
-        """Statuses of a page of posts and boosts, in its order."""
-        folks = People(conn, self.node.clock())
+    async def items(self, conn: AsyncConnection, viewer: Account | None, items: Sequence[TimelineItem],
+                    folks: People | None = None) -> list[Status]:
+        """Statuses of posts and boosts (already checked as visible), in that order."""
+        folks = folks or People(conn, self.node.clock())
         plain = await self.hydrate(conn, viewer, [item.post for item in items if item.boost is None], folks=folks)
         by_item: dict[tuple[int, int | None], Status] = {(s.row.row, None): s for s in plain}
         # A post may be on a page as itself and as boosts of it (by its author, or, asked for

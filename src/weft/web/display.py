@@ -141,6 +141,7 @@ class StatusView:
     boostable: bool
     is_reply: bool
     boosted_by: PersonView | None
+    cursor: int = 0            # where the page after this status starts: a boost's own status id
 
     @property
     def visibility_label(self) -> str:
@@ -161,4 +162,5 @@ def status_view(status: Status, viewer_identity: int | None, base_url: str) -> S
         replies=row.replies, favourited=status.favourited, reblogged=status.reblogged,
         bookmarked=status.bookmarked, mine=viewer_identity == row.author,
         boostable=row.visibility in ("public", "unlisted"), is_reply=row.reply_to is not None,
-        boosted_by=person_view(status.boost.by, base_url) if status.boost is not None else None)
+        boosted_by=person_view(status.boost.by, base_url) if status.boost is not None else None,
+        cursor=status.id)
