@@ -15,7 +15,7 @@ parses each one once.
 from __future__ import annotations
 
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x25519
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -114,5 +114,9 @@ def _strong_enough(key: object) -> PublicKey:
 
 
 def _kind(key: object) -> str:
-    name = type(key).__name__.removesuffix("PublicKey").removesuffix("PrivateKey")
-    return f"a {name} key" if name else "not a key"
+    kinds = ((ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey, "an elliptic-curve (ECDSA) key"),
+             (dsa.DSAPublicKey, dsa.DSAPrivateKey, "a DSA key"),
+             (ed448.Ed448PublicKey, ed448.Ed448PrivateKey, "an Ed448 key"),
+             (x25519.X25519PublicKey, x25519.X25519PrivateKey, "an X25519 key"))
+    return next((name for public, private, name in kinds if isinstance(key, public | private)),
+                f"a key of type {type(key).__name__}")

@@ -67,15 +67,14 @@ class Request:
         """Check and normalize a request; anything unusable raises ``SignatureRejected``."""
         if not method or not method.isascii() or not method.isalpha():
             raise SignatureRejected("malformed", f"the request method {method!r} is not an HTTP method")
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in _DEFAULT_PORTS or not parts.hostname:
-            raise SignatureRejected("malformed", f"the request URL {url!r} is not an absolute http(s) URL")
         try:
-            port = parts.port
-        except ValueError:
-            raise SignatureRejected("malformed", f"the request URL {url!r} has an invalid port") from None
-        host = parts.hostname.lower()
+            parts = urlsplit(url)
+            scheme, hostname, port = parts.scheme.lower(), parts.hostname, parts.port
+        except ValueError as error:
+            raise SignatureRejected("malformed", f"the request URL {url!r} cannot be read: {error}") from None
+        if scheme not in _DEFAULT_PORTS or not hostname:
+            raise SignatureRejected("malformed", f"the request URL {url!r} is not an absolute http(s) URL")
+        host = hostname.lower()
         host = f"[{host}]" if ":" in host else host
         authority = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
         pairs = headers.items() if isinstance(headers, Mapping) else headers
