@@ -134,6 +134,10 @@ def test_single_values_and_arrays_read_the_same() -> None:
     assert parsed(summary=None).summary is None and parsed(to=[None, PUBLIC]).to == (PUBLIC,)
 
 
+def test_the_public_collection_is_its_iri_however_spelled() -> None:
+    assert parsed(to=["Public", "as:Public"], cc=PUBLIC).to == (PUBLIC, PUBLIC)
+
+
 def test_links_and_refs() -> None:
     image = parsed(type="Image", url=[{"href": "https://a.example/x.png", "mediaType": "image/png", "rel": ["x", "y"],
                                        "hreflang": "en-GB", "width": 5}, "https://a.example/y.png"])

@@ -4,6 +4,7 @@ One class serves every object type, because AS2 types are open and combine (``["
 "Event"]`` is one object): a property a type does not use is simply empty. Normalized means:
 - a property given once or as an array is a tuple; absent and ``null`` are both ``()``/None;
 - a value is a :data:`Ref`: an IRI (``str``), a :class:`Link` or an embedded :class:`ASObject`;
+- the public collection is its IRI, however written (``as:Public``, ``Public``);
 - type names in the AS2 namespace lose their prefix (``as:Note`` and
   ``https://www.w3.org/ns/activitystreams#Note`` are ``Note``); other types stay as written;
 - language maps are tuples of (tag, text) pairs in document order;

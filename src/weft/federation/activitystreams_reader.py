@@ -26,7 +26,21 @@ from typing import Any, Final
 
 import orjson
 
+from weft.federation.activitystreams_addressing import PUBLIC, PUBLIC_SPELLINGS
 from weft.federation.activitystreams_model import ASObject, Link, PublicKey, Ref
+from weft.federation.activitystreams_terms import (
+    AS2_CONTEXTS,
+    capped,
+    join_path,
+    read_blurhash,
+    read_context,
+    read_focal_point,
+    read_language_map,
+    read_natural,
+    read_rel,
+    read_types,
+    read_units,
+)
 from weft.federation.activitystreams_values import (
     ActivityStreamsError,
     read_bool,
@@ -41,22 +55,16 @@ from weft.federation.activitystreams_values import (
     what,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_DOCUMENT_BYTES", "MAX_NODES", "decode_json", "parse_json"]
+__all__ = ["AS2_CONTEXTS", "MAX_DEPTH", "MAX_DOCUMENT_BYTES", "MAX_NODES", "decode_json", "parse_json"]
 
 MAX_DOCUMENT_BYTES: Final = 1 << 20
 MAX_DEPTH: Final = 32
 MAX_NODES: Final = 10_000
 
-AS2_CONTEXTS: Final = frozenset(
-    f"{scheme}://www.w3.org/ns/activitystreams{end}" for scheme in ("http", "https")
-    for end in ("", "#")
-)
-_AS2_PREFIXES: Final = ("https://www.w3.org/ns/activitystreams#", "http://www.w3.org/ns/activitystreams#", "as:")
 _LINK_TYPES: Final = frozenset({"Link", "Mention", "Hashtag"})
 _PAGE_TYPES: Final = frozenset({"CollectionPage", "OrderedCollectionPage"})
 _ORDERED_TYPES: Final = frozenset({"OrderedCollection", "OrderedCollectionPage"})
 _UNORDERED_TYPES: Final = frozenset({"Collection", "CollectionPage"})
-_UNITS: Final = frozenset({"cm", "feet", "inches", "km", "m", "miles"})
 _NATURAL: Final = {"name": "name_map", "summary": "summary_map", "content": "content_map"}
 
 
@@ -96,73 +104,6 @@ def parse_json(value: Any) -> ASObject | Link:
     return _Reader().node(value, "", 0, None, top=True)
 
 
-def _capped(items: list[Any], limit: int, path: str) -> list[Any]:
-    if len(items) > limit:
-        raise ActivityStreamsError(f"{path}: more than {limit} values")
-    return items
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _type_name(value: object, path: str) -> str:
-    name = read_string(value, path, limit=512)
-    if not name.strip():
-        raise ActivityStreamsError(f"{path}: an empty type name")
-    for prefix in _AS2_PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix):]
-    return name
-
-
-def _types(value: object, path: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, list):
-        return tuple(_type_name(item, f"{path}[{i}]") for i, item in enumerate(_capped(value, 64, path)))
-    return (_type_name(value, path),)
-
-
-def _context(value: object, path: str, language: str | None, *, top: bool) -> str | None:
-    """The @language the context sets (or the one inherited); at the top the AS2 context
-    must be among the contexts named."""
-    items = value if isinstance(value, list) else [value]
-    named_as2 = False
-    for i, item in enumerate(_capped(items, 64, path)):
-        where = f"{path}[{i}]" if isinstance(value, list) else path
-        if isinstance(item, str):
-            named_as2 = named_as2 or item in AS2_CONTEXTS
-        elif isinstance(item, dict):
-            if "@language" in item:
-                tag = item["@language"]
-                language = None if tag is None else read_language(tag, f"{where}.@language")
-        else:
-            raise ActivityStreamsError(f"{where}: a context is an IRI or an object, not {what(item)}")
-    if top and not named_as2:
-        raise ActivityStreamsError(f"{path}: does not name the Activity Streams 2.0 context")
-    return language
-
-
-def _language_map(value: object, path: str) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise ActivityStreamsError(f"{path}: a language map must be an object, not {what(value)}")
-    pairs = []
-    for tag, text in _capped(list(value.items()), 256, path):
-        if text is None:
-            continue
-        pairs.append((read_language(tag, f"{path}.{tag}"), read_string(text, f"{path}.{tag}")))
-    return tuple(pairs)
-
-
-def _natural(value: object, path: str) -> str | tuple[tuple[str, str], ...]:
-    # A language map where a plain string belongs is read as one (the AS2 test corpus has
-    # "name": {"en": ...} among documents that must parse); its tags are still checked.
-    if isinstance(value, dict):
-        return _language_map(value, path)
-    return read_string(value, path)
-
-
 Handler = Callable[["_Reader", Any, str, int, "str | None"], object]
 
 
@@ -189,8 +130,8 @@ class _Reader:
             raise ActivityStreamsError(f"{path}: objects nested more than {MAX_DEPTH} deep")
         self._count(path)
         if "@context" in data:
-            language = _context(data["@context"], _join(path, "@context"), language, top=top)
-        types = _types(data.get("type"), _join(path, "type"))
+            language = read_context(data["@context"], join_path(path, "@context"), language, top=top)
+        types = read_types(data.get("type"), join_path(path, "type"))
         if _LINK_TYPES.intersection(types) or (not types and "href" in data):
             return self._link(data, path, types, depth, language)
         return self._object(data, path, types, depth, language)
@@ -203,7 +144,7 @@ class _Reader:
             if spec is None or value is None:
                 continue
             attribute, handler = spec
-            result = handler(self, value, _join(path, key), depth, language)
+            result = handler(self, value, join_path(path, key), depth, language)
             if key in _NATURAL and isinstance(result, tuple):
                 attribute = _NATURAL[key]
             if attribute.endswith("_map"):
@@ -216,7 +157,7 @@ class _Reader:
               language: str | None) -> Link:
         fields = self._fields(data, path, depth, language, _LINK_PROPERTIES)
         if "href" not in fields and "Hashtag" not in types:
-            raise ActivityStreamsError(f"{_join(path, 'href')}: a link needs an href")
+            raise ActivityStreamsError(f"{join_path(path, 'href')}: a link needs an href")
         return Link(types=types or ("Link",), **fields)
 
     def _object(self, data: dict[str, Any], path: str, types: tuple[str, ...], depth: int,
@@ -226,13 +167,13 @@ class _Reader:
         if data.get("items") is not None:
             if kinds & _ORDERED_TYPES:
                 raise ActivityStreamsError(
-                    f"{_join(path, 'items')}: an ordered collection lists its items in orderedItems")
+                    f"{join_path(path, 'items')}: an ordered collection lists its items in orderedItems")
             if data.get("orderedItems") is not None:
-                raise ActivityStreamsError(f"{_join(path, 'items')}: both items and orderedItems")
+                raise ActivityStreamsError(f"{join_path(path, 'items')}: both items and orderedItems")
         if data.get("orderedItems") is not None:
             if kinds & _UNORDERED_TYPES and not kinds & _ORDERED_TYPES:
                 raise ActivityStreamsError(
-                    f"{_join(path, 'orderedItems')}: an unordered collection lists its items in items")
+                    f"{join_path(path, 'orderedItems')}: an unordered collection lists its items in items")
             fields["ordered"] = True
         return ASObject(types=types, language=language, **fields)
 
@@ -245,7 +186,8 @@ class _Reader:
     def ref(self, value: Any, path: str, depth: int, language: str | None) -> Ref:
         if isinstance(value, str):
             self._count(path)
-            return read_iri(value, path)
+            # The public collection's compacted spellings, one of them no IRI at all.
+            return PUBLIC if value in PUBLIC_SPELLINGS else read_iri(value, path)
         if isinstance(value, dict):
             return self.node(value, path, depth + 1, language)
         raise ActivityStreamsError(f"{path}: must be an IRI or an object, not {what(value)}")
@@ -267,7 +209,7 @@ class _Reader:
         the object given in its place."""
         if isinstance(value, dict):
             value = value.get("id")
-            path = _join(path, "id")
+            path = join_path(path, "id")
         self._count(path)
         return read_iri(value, path)
 
@@ -279,7 +221,7 @@ class _Reader:
     def public_keys(self, value: Any, path: str, depth: int, language: str | None) -> tuple[PublicKey, ...]:
         items = value if isinstance(value, list) else [value]
         keys = []
-        for i, item in enumerate(_capped(items, 16, path)):
+        for i, item in enumerate(capped(items, 16, path)):
             where = f"{path}[{i}]" if isinstance(value, list) else path
             if isinstance(item, str):
                 keys.append(PublicKey(id=read_iri(item, where)))
@@ -316,36 +258,6 @@ class _Reader:
         return True
 
 
-def _focal_point(value: Any, path: str) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise ActivityStreamsError(f"{path}: must be an array of two numbers")
-    x, y = read_float(value[0], f"{path}[0]"), read_float(value[1], f"{path}[1]")
-    if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):
-        raise ActivityStreamsError(f"{path}: coordinates must lie between -1 and 1")
-    return (x, y)
-
-
-def _rel(value: Any, path: str) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    rels = tuple(read_string(item, f"{path}[{i}]", limit=256) for i, item in enumerate(_capped(items, 64, path)))
-    if any(not rel or any(c.isspace() or c == "," for c in rel) for rel in rels):
-        raise ActivityStreamsError(f"{path}: a link relation holds no spaces or commas")
-    return rels
-
-
-def _units(value: Any, path: str) -> str:
-    text = read_string(value, path, limit=4096)
-    return text if text in _UNITS else read_iri(text, path)
-
-
-def _blurhash(value: Any, path: str) -> str:
-    return read_string(value, path, limit=128)
-
-
-def _former_types(value: Any, path: str) -> tuple[str, ...]:
-    return _types(value, path)
-
-
 _REFS: Final[Handler] = _Reader.refs
 _SINGLE: Final[Handler] = _Reader.single
 _PAGE: Final[Handler] = _Reader.page
@@ -359,10 +271,10 @@ _DATE: Final = _plain(read_datetime)
 _LINK_PROPERTIES: Final[dict[str, tuple[str, Handler]]] = {
     "href": ("href", _plain(read_iri)),
     "id": ("id", _plain(read_iri)),
-    "name": ("name", _plain(_natural)),
-    "nameMap": ("name_map", _plain(_language_map)),
+    "name": ("name", _plain(read_natural)),
+    "nameMap": ("name_map", _plain(read_language_map)),
     "mediaType": ("media_type", _plain(read_media_type)),
-    "rel": ("rel", _plain(_rel)),
+    "rel": ("rel", _plain(read_rel)),
     "hreflang": ("hreflang", _plain(read_language)),
     "width": ("width", _COUNT),
     "height": ("height", _COUNT),
@@ -370,12 +282,12 @@ _LINK_PROPERTIES: Final[dict[str, tuple[str, Handler]]] = {
 
 _OBJECT_PROPERTIES: Final[dict[str, tuple[str, Handler]]] = {
     "id": ("id", _plain(read_iri)),
-    "name": ("name", _plain(_natural)),
-    "nameMap": ("name_map", _plain(_language_map)),
-    "summary": ("summary", _plain(_natural)),
-    "summaryMap": ("summary_map", _plain(_language_map)),
-    "content": ("content", _plain(_natural)),
-    "contentMap": ("content_map", _plain(_language_map)),
+    "name": ("name", _plain(read_natural)),
+    "nameMap": ("name_map", _plain(read_language_map)),
+    "summary": ("summary", _plain(read_natural)),
+    "summaryMap": ("summary_map", _plain(read_language_map)),
+    "content": ("content", _plain(read_natural)),
+    "contentMap": ("content_map", _plain(read_language_map)),
     "mediaType": ("media_type", _plain(read_media_type)),
     "duration": ("duration", _plain(read_duration)),
     **{key: (attribute, _REFS) for key, attribute in (
@@ -404,11 +316,11 @@ _OBJECT_PROPERTIES: Final[dict[str, tuple[str, Handler]]] = {
     **{key: (attribute, _BOOL) for key, attribute in (
         ("sensitive", "sensitive"), ("manuallyApprovesFollowers", "manually_approves_followers"),
         ("discoverable", "discoverable"))},
-    "formerType": ("former_type", _plain(_former_types)),
+    "formerType": ("former_type", _plain(read_types)),
     "closed": ("closed", _Reader.closed),
-    "units": ("units", _plain(_units)),
-    "blurhash": ("blurhash", _plain(_blurhash)),
-    "focalPoint": ("focal_point", _plain(_focal_point)),
+    "units": ("units", _plain(read_units)),
+    "blurhash": ("blurhash", _plain(read_blurhash)),
+    "focalPoint": ("focal_point", _plain(read_focal_point)),
     "preferredUsername": ("preferred_username", _plain(lambda v, p: read_string(v, p, limit=1024))),
     "endpoints": ("shared_inbox", _Reader.endpoints),
     "publicKey": ("public_keys", _Reader.public_keys),
