@@ -96,6 +96,20 @@ async def test_two_posts_of_the_same_image_keep_it_until_both_are_gone(any_confi
         assert [path for path in files if path.exists()] == []
 
 
+async def test_a_delete_by_someone_else_removes_no_image(any_config: Callable[[str], NodeConfig],
+                                                         clock: FakeClock) -> None:
+    async with hosted(any_config("n"), clock) as (node, site):
+        alice = await site.accounts.sign_up("alice", "a long password", by_admin=True)
+        mallory = await site.accounts.sign_up("mallory", "a long password", by_admin=True)
+        status, _, files = await post_with_image(site, alice, jpeg())
+
+        # Signed and stored (a delete names any entry), but only the author's delete counts.
+        await node.publish({"type": "delete", "target": status.row.entry_id}, author=site.accounts.author(mallory))
+
+        assert all(path.is_file() for path in files)
+        assert [a.blob for a in (await site.social.statuses.status(alice, status.id)).attachments] == [files[0].name]
+
+
 async def test_an_expired_posts_image_leaves_the_disk(any_config: Callable[[str], NodeConfig],
                                                       clock: FakeClock) -> None:
     async with hosted(any_config("n"), clock) as (node, site):

@@ -19,11 +19,11 @@ from tests.mastodon.conftest import PASSWORD
 from tests.mastodon.served import serve
 from tests.mastodon.test_accounts import bearer
 from tests.web.site_server import serving
+from tests.web.social_people import people
 from weft.config import NodeConfig
 from weft.media.upkeep import ABANDONED_AFTER_MS, ABANDONED_ERROR
 from weft.node import Node
 from weft.site import Site
-from weft.social import Draft
 from weft.store import uploads
 
 ENV = {"WEFT_RATE_LIMITS": "off", "WEFT_NODE_SECRET": "aa" * 32}
@@ -82,18 +82,20 @@ def test_the_client_api_answers_a_cut_off_upload_as_failed(make_config: Callable
         assert ABANDONED_ERROR in answer.text
 
 
-async def test_a_deleted_posts_image_is_no_longer_served(make_config: Callable[[str], NodeConfig]) -> None:
-    async with serving(make_config("n"), environ=ENV) as running, running.client() as client:
-        site = running.site
-        alice = await site.accounts.sign_up("alice", PASSWORD, by_admin=True)
-        upload = await site.social.uploads.upload(alice, jpeg())
-        ready = await site.social.uploads.wait(alice, upload.id, seconds=30)
-        status = await site.social.posting.compose(alice, Draft("", media_ids=(upload.id,)))
+async def test_a_post_deleted_in_the_web_app_takes_its_image_off_the_web(
+        make_config: Callable[[str], NodeConfig]) -> None:
+    async with serving(make_config("n"), environ=ENV) as running, people(running) as folks:
+        alice = await folks.join("alice")
+        uploads_ = running.site.social.uploads
+        ready = await uploads_.wait(alice.account, (await uploads_.upload(alice.account, jpeg())).id, seconds=30)
+        status = await alice.compose("", media_ids=(ready.id,))
+        stranger = await folks.stranger()
         assert ready.blob and ready.thumb
         for digest in (ready.blob, ready.thumb):
-            assert (await client.get(f"/media/{digest}")).status_code == 200
+            assert (await stranger.get(f"/media/{digest}")).status_code == 200
 
-        await site.social.posting.delete(alice, status.id, keep_media=False)
+        deleted = await alice.post_form(f"/statuses/{status.id}/delete", {"next": "/"})
 
-        for digest in (ready.blob, ready.thumb):
-            assert (await client.get(f"/media/{digest}")).status_code == 404
+        assert deleted.status_code == 303
+        for digest in (ready.blob, ready.thumb):   # the web app offers no redraft: nothing waits
+            assert (await stranger.get(f"/media/{digest}")).status_code == 404

@@ -125,7 +125,7 @@ async def delete(request: Request, site: Site) -> Response:
     me, form = await acting(request, site)
     status_id = parse_status_id(request.path_params["status_id"])
     shown = await _own(site, me, status_id)
-    await site.social.posting.delete(me.account, status_id)
+    await site.social.posting.delete(me.account, status_id, keep_media=False)  # no redraft here: images go too
     target = local_path(field(form, "next", limit=2000), shown.author.url)
     if target.split("?", 1)[0].split("#", 1)[0] == shown.url:  # its own page is gone with it
         target = shown.author.url
