@@ -4,6 +4,12 @@ Public and unlisted posts: anyone, unless the author blocks them. Followers-only
 author, whoever it mentions, and followers (let in, when the author is locked). Direct:
 the author and whoever it mentions. Unlisted, followers-only and direct posts never reach
 the public, local or tag timelines. Timelines leave out authors the viewer blocks.
+
+Boosts (anyone's, of any post: a peer's log may hold what weft would refuse) are read
+by their status ids by whom their post may be shown to, unless the booster blocks them;
+a home timeline holds those by the viewer and whom it follows, but not of the viewer's own
+posts, of authors it blocks, by boosters it blocks or who block it, nor of a post on the
+page already, and of one post only the newest boost.
 """
 
 from __future__ import annotations
@@ -12,10 +18,15 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.ingest import Ingest
 from weft.store import statuses
+from weft.store.boosts import boost_by_status
 from weft.store.database import Database
+from weft.store.home_timeline import home_timeline
+from weft.store.schema import entries, reactions
 from weft.store.statuses import Page
 
 from .world import Author, Signed, admit, introduce, row_of
@@ -31,6 +42,7 @@ class World:
     locked: frozenset[int]
     grants: frozenset[tuple[int, int]]       # (locked one, follower let in)
     posts: tuple[tuple[int, str, frozenset[int]], ...]   # (author, visibility, mentioned)
+    boosts: frozenset[tuple[int, int]] = frozenset()      # (booster, index of the post boosted)
 
 
 pairs = st.frozensets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, PEOPLE - 1))
@@ -39,7 +51,8 @@ worlds = st.builds(
     World, follows=pairs, blocks=pairs, locked=st.frozensets(st.integers(0, PEOPLE - 1)), grants=pairs,
     posts=st.lists(st.tuples(st.integers(0, PEOPLE - 1), st.sampled_from(VISIBILITIES),
                              st.frozensets(st.integers(0, PEOPLE - 1), max_size=2)),
-                   min_size=1, max_size=8).map(tuple))
+                   min_size=1, max_size=8).map(tuple),
+    boosts=st.frozensets(st.tuples(st.integers(0, PEOPLE - 1), st.integers(0, 7)), max_size=8))
 
 
 def may_see(world: World, viewer: int | None, author: int, visibility: str, mentioned: frozenset[int]) -> bool:
@@ -75,11 +88,19 @@ async def test_every_read_shows_a_post_only_to_whom_it_may_be_shown(database: Da
                                          mentions=sorted(people[m].did for m in mentioned))
         entries.append(post)
         written.append((post, author, visibility, mentioned))
+    boosted = []   # (boost, booster, index of its post), oldest first
+    for booster, index in sorted(world.boosts):
+        if index < len(written):
+            boosted.append((people[booster].phone.write({"type": "boost", "target": written[index][0].ref}),
+                            booster, index))
     async with Ingest(database, clock) as ingest:
         await introduce(ingest, *people)
-        await admit(ingest, *entries)
+        await admit(ingest, *entries, *(boost for boost, _, _ in boosted))
     rows = {await post_row(database, post.id): (author, visibility, mentioned)
             for post, author, visibility, mentioned in written}
+    post_rows = [await post_row(database, post.id) for post, _, _, _ in written]
+    async with database.read() as conn:
+        boost_ids = [await boost_status_id(conn, boost.id) for boost, _, _ in boosted]
     ids = {person: await row_of(database, person) for person in people}
     now = clock()
     for viewer in [None, *range(PEOPLE)]:
@@ -103,6 +124,29 @@ async def test_every_read_shows_a_post_only_to_whom_it_may_be_shown(database: Da
                 assert home == {row for row in expected
                                 if (rows[row][0] == viewer or (viewer, rows[row][0]) in world.follows)
                                 and (viewer, rows[row][0]) not in world.blocks}
+                page = await home_timeline(conn, viewer_row, Page(limit=80), now_ms=now)
+                assert {item.post for item in page if item.boost is None} == home
+                newest: dict[int, bytes] = {}   # post index -> its newest boost this home may hold
+                for boost, booster, index in boosted:
+                    author, visibility, mentioned = world.posts[index]
+                    if (booster == viewer or (viewer, booster) in world.follows) and author != viewer \
+                            and may_see(world, viewer, author, visibility, mentioned) \
+                            and not {(viewer, author), (viewer, booster), (booster, viewer)} & world.blocks:
+                        newest[index] = boost.id
+                assert {item.boost[2] for item in page if item.boost is not None} == {
+                    boost for index, boost in newest.items() if post_rows[index] not in home}
+            for (_, booster, index), sid in zip(boosted, boost_ids, strict=True):
+                author, visibility, mentioned = world.posts[index]
+                shown = may_see(world, viewer, author, visibility, mentioned) and (
+                    viewer is None or (booster, viewer) not in world.blocks)
+                found = await boost_by_status(conn, sid, viewer_row, now_ms=now)
+                assert (found is not None) == shown
+
+
+async def boost_status_id(conn: AsyncConnection, entry_id: bytes) -> int:
+    found = (await conn.execute(select(reactions.c.ts, reactions.c.entry).join(entries, entries.c.id == reactions.c.entry)
+                                .where(entries.c.entry_id == entry_id))).one()
+    return statuses.status_id(found.ts, found.entry)
 
 
 async def post_row(db: Database, entry_id: bytes) -> int:
