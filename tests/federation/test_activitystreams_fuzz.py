@@ -1,4 +1,5 @@
-"""Whatever arrives, the reader answers with a value or with ActivityStreamsError, nothing else."""
+"""Whatever arrives, the reader (and the display conversion after it) answers with a value or with
+ActivityStreamsError, nothing else."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from weft.federation.activitystreams import (
     parse_json,
 )
 from weft.federation.activitystreams_reader import decode_json
+from weft.federation.remote_objects import remote_post
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "testdata" / "activitystreams"
-SEEDS = [decode_json(path.read_bytes()) for pattern in ("simple00*.json", "vocabulary-ex1*-jsonld.json")
-         for path in sorted(CORPUS.glob(pattern))]
+CAPTURES = CORPUS / ".." / "fediverse-captures"
+SEEDS = [decode_json(path.read_bytes()) for folder, pattern in (
+    (CORPUS, "simple00*.json"), (CORPUS, "vocabulary-ex1*-jsonld.json"), (CAPTURES, "*.json"))
+    for path in sorted(folder.glob(pattern))]
 
 PROPERTIES = [
     "@context", "id", "type", "name", "nameMap", "summary", "summaryMap", "content", "contentMap", "mediaType",
@@ -39,7 +43,8 @@ STRINGS = st.one_of(
     st.sampled_from([
         "https://www.w3.org/ns/activitystreams", "https://a.example/x", "https://", "http://a b", "as:Public",
         "Note", "Link", "Mention", "Hashtag", "Collection", "OrderedCollection", "CollectionPage",
-        "OrderedCollectionPage", "as:Note", "2024-01-01T00:00:00Z", "2024-13-01T00:00Z", "PT1H", "P", "en",
+        "OrderedCollectionPage", "as:Note", "Question", "Article", "Event", "Tombstone", "Image", "Emoji",
+        "PropertyValue", "Document", "<p onclick=x>hi</p>", "text/markdown", "2024-01-01T00:00:00Z", "2024-13-01T00:00Z", "PT1H", "P", "en",
         "de-419-DE", "text/html", "image/png;x", "miles", "0", "1e999", "-3", "magnet:?x", "\x00", "\ud800",
     ]),
 )
@@ -63,11 +68,17 @@ JSON_VALUES = st.recursive(
 
 
 def reads_or_refuses(value: Any) -> None:
+    """The reader, and the display conversion of what it reads, answer or raise the one error."""
     try:
         result = parse_json(value)
     except ActivityStreamsError:
         return
     assert isinstance(result, ASObject | Link)
+    if isinstance(result, ASObject):
+        for candidate in (result, *(obj for obj in result.object if isinstance(obj, ASObject))):
+            with contextlib.suppress(ActivityStreamsError):
+                post = remote_post(candidate, followers="https://a.example/x", actor="https://a.example/a")
+                assert post.deleted or post.author is not None
 
 
 @settings(max_examples=400, deadline=None)
