@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import update
 
 from tests.conftest import FakeClock
 from weft import custody
@@ -27,6 +28,7 @@ from weft.media.upkeep import ORPHAN_GRACE_S, SWEEP_EVERY_S, WAITING_KEPT_MS
 from weft.node import Node
 from weft.site import Site
 from weft.social import Draft, Status
+from weft.store.schema import media
 
 ENV = {"WEFT_RATE_LIMITS": "off", "WEFT_NODE_SECRET": "aa" * 32}
 
@@ -161,6 +163,22 @@ async def test_an_upload_never_posted_is_kept_an_hour(any_config: Callable[[str]
         clock.advance(2)
         await node.media.sweep()
         assert not site.blobs.has(upload.blob)
+
+
+async def test_a_post_whose_uploads_were_never_attached_keeps_its_image(
+        any_config: Callable[[str], NodeConfig], clock: FakeClock) -> None:
+    async with hosted(any_config("n"), clock) as (node, site):
+        alice = await site.accounts.sign_up("alice", "a long password", by_admin=True)
+        status, upload_id, files = await post_with_image(site, alice, jpeg())
+        async with node.db.write() as conn:   # the process died between publishing and attaching
+            await conn.execute(update(media).where(media.c.id == upload_id).values(post=None))
+
+        clock.advance(WAITING_KEPT_MS + 1)
+        await node.media.sweep()
+
+        assert all(path.is_file() for path in files)
+        await site.social.posting.delete(alice, status.id, keep_media=False)   # found its post again
+        assert [path for path in files if path.exists()] == []
 
 
 async def test_a_block_by_the_nodes_own_person_removes_the_blocked_accounts_images(

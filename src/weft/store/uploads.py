@@ -20,7 +20,8 @@ import orjson
 from sqlalchemy import and_, delete, exists, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from weft.store.schema import media, posts
+from weft.store.blob_refs import blobs_named
+from weft.store.schema import accounts, entries, media, posts
 
 __all__ = ["UploadRow", "abandon_uploads", "abandoned_exist", "attach_uploads", "detach_uploads", "drop_dead_uploads",
            "drop_waiting_uploads", "finish_upload", "insert_upload", "update_upload", "upload_blobs_page",
@@ -128,9 +129,27 @@ async def drop_dead_uploads(conn: AsyncConnection, now: int, blobs: Sequence[str
 
 async def drop_waiting_uploads(conn: AsyncConnection, before: int) -> set[str]:
     """Drop uploads no post has carried since before ``before`` (never posted, or freed by a
-    delete and not redrafted) and processed or failed; the digests they held."""
-    return await _drop(conn, and_(media.c.post.is_(None), media.c.state != "processing",
-                                  media.c.created_at < before))
+    delete and not redrafted) and processed or failed; the digests they held.
+
+    A post is published before its uploads are attached to it (another transaction): if the
+    process died in between, the row waits although a live post shows its image. So a row is
+    first looked for in its account's live posts made since it began waiting (a few rows, by
+    ix_posts_author_ts), and attached to the one naming its blob instead of dropped.
+    """
+    waiting = and_(media.c.post.is_(None), media.c.state != "processing", media.c.created_at < before)
+    rows = (await conn.execute(select(media.c.id, media.c.blob, media.c.created_at, accounts.c.identity)
+                               .join(accounts, accounts.c.id == media.c.account).where(waiting))).all()
+    for row in rows:
+        if row.blob is None:
+            continue
+        found = await conn.execute(
+            select(posts.c.entry, entries.c.content).join(entries, entries.c.id == posts.c.entry)
+            .where(posts.c.author == row.identity, posts.c.ts >= row.created_at, posts.c.deleted == false()))
+        post = next((entry for entry, content in found.all()
+                     if content and row.blob in blobs_named(orjson.loads(content))), None)
+        if post is not None:
+            await conn.execute(update(media).where(media.c.id == row.id).values(post=post))
+    return await _drop(conn, waiting)
 
 
 def _stuck(before: int) -> Any:
