@@ -52,7 +52,7 @@ ALGORITHMS: Final = ("rsa-sha256", "hs2019")
 
 # One parameter of the header as Mastodon's grammar has it: token = token / quoted-string.
 _PARAM = re.compile(r'[ \t]*([0-9A-Za-z!#$%&\'*+.^_`|~-]+)[ \t]*=[ \t]*'
-                    r'(?:"((?:[^"\\]|\\.)*)"|([0-9A-Za-z!#$%&\'*+.^_`|~-]+))[ \t]*(,|\Z)')
+                    r'(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([0-9A-Za-z!#$%&\'*+.^_`|~-]+))[ \t]*(,|\Z)')
 _TIMESTAMP = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
 
 
@@ -82,7 +82,10 @@ def parse_signature_header(value: str) -> CavageSignature:
         name, quoted, token, comma = match.groups()
         if name in params:
             raise SignatureRejected("malformed", f"the Signature header gives {name} twice")
-        params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else token
+        if quoted is None:
+            params[name] = token
+        else:
+            params[name] = re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted
         pos = match.end()
         if not comma and pos < len(text):
             raise SignatureRejected("malformed", f"the Signature header cannot be read: {value!r}")
