@@ -1,7 +1,8 @@
 """Boosts in the home timeline through the client API, as Mastodon.py reads them: reblog
 wrappers merged by time with posts, paged through by max_id (Link headers), since_id and
 min_id whichever kind of status a cursor is; a boost's own status id; undoing a boost;
-kept pages that end when a boost comes; the user stream sending the reblog."""
+deleting a boost by its id; kept pages that end when a boost comes; the user stream
+sending the reblog."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def test_home_pages_through_posts_and_reblogs_with_mastodon_py(served: Served) -
     with pytest.raises(MastodonNotFoundError):
         alice.status(bob_d1.id)
     assert [s.id for s in alice.timeline_home()] == [own_d3.id, bob_d2.id, a1.id, b1.id]
+    with pytest.raises(MastodonNotFoundError):          # only its booster deletes a boost ...
+        alice.status_delete(bob_d2)
+    deleted = bob.status_delete(bob_d2)                 # ... by its own id, which undoes it (Mastodon)
+    assert deleted.id == bob_d2.id and deleted.reblog.id == d2.id
+    assert [s.id for s in alice.timeline_home()] == [own_d3.id, a1.id, b1.id]
+    assert dave.status(d2.id).reblogs_count == 0
 
 
 def test_a_kept_home_page_ends_when_a_boost_comes_and_the_user_stream_sends_it(served: Served) -> None:

@@ -1,7 +1,9 @@
 """Statuses: post, read, edit, delete, and read a post's thread, versions and source.
 
 Every read and write goes through ``site.social``; who may see a post is decided there
-alone, and a post the caller may not see is not found (404), whoever asks. Anyone may read
+alone, and a post the caller may not see is not found (404), whoever asks. A boost's own
+status id reads as the boost (the reblog around its post), and its booster may delete it
+by that id, which undoes the boost. Anyone may read
 public and unlisted posts without a token; a token, when given, must allow reading
 statuses.
 
@@ -31,7 +33,7 @@ from weft.api.mastodon.status_entities import (
     status_source_entity,
 )
 from weft.api.responses import JSONResponse
-from weft.errors import UsageError
+from weft.errors import NotFound, UsageError
 from weft.social import MAX_CHARACTERS, MAX_SUMMARY_CHARS, Draft
 
 if TYPE_CHECKING:
@@ -197,11 +199,25 @@ async def edit(request: Request) -> JSONResponse:
     return JSONResponse(status_entity(edited, site.base_url))
 
 
+async def _own_boost(request: Request, account: Account, status_id: int) -> Status | None:
+    """The status ``status_id`` if it is a boost by ``account``."""
+    try:
+        found = await site_of(request).social.statuses.status(account, status_id)
+    except NotFound:
+        return None
+    return found if found.boost is not None and found.boost.by.identity == account.identity else None
+
+
 @endpoint
 async def delete(request: Request) -> JSONResponse:
+    """Delete a post; deleting one's boost by its own status id undoes it, as on Mastodon."""
     account = person_of(await authorize(request, *WRITE))
-    site = site_of(request)
-    before = await site.social.posting.delete(account, id_in_path(request))
+    site, status_id = site_of(request), id_in_path(request)
+    boost = await _own_boost(request, account, status_id)
+    if boost is not None:
+        await site.social.posting.react(account, boost.row.id, "reblog", on=False)
+        return JSONResponse(status_entity(boost, site.base_url))
+    before = await site.social.posting.delete(account, status_id)
     return JSONResponse(status_entity(before, site.base_url, with_source=True))
 
 
