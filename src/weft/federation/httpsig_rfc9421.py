@@ -178,7 +178,8 @@ def _dictionary(request: Request, name: str) -> dict[str, InnerList | Item]:
 
 def _param(covered: InnerList, name: str, kind: type) -> BareItem | None:
     value = covered.params.get(name)
-    if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+    # A string parameter is a quoted string, not a token; an integer is not a boolean.
+    if value is not None and type(value) is not kind:
         raise SignatureRejected("malformed", f"the Signature-Input parameter {name} is not {'an integer' if kind is int else 'a string'}")
     return value
 
@@ -200,9 +201,9 @@ def parse(request: Request, now: int) -> SignatureRequest:
         raise SignatureRejected("missing", f"Signature-Input {label} has no keyid")
     if algorithm is not None and algorithm not in ALGORITHMS:
         raise SignatureRejected("algorithm", f"the signature algorithm {algorithm!r} is not accepted: only {', '.join(ALGORITHMS)} are")
+    base = signature_base(request, covered)
     names = {str(item.value) for item in covered.items if not item.params}
     _check_coverage(request, names, has_created=created is not None)
-    base = signature_base(request, covered)
     if isinstance(created, int):
         when, dated_by = created, "created parameter"
     else:
