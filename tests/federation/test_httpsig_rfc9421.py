@@ -180,3 +180,15 @@ def test_a_tampered_rfc9421_request_fails() -> None:
                               ("POST", URL.replace("remote", "other"), BODY)):
         with pytest.raises(SignatureRejected):
             verify(parse(method=method, url=url, headers=headers, body=body, now=NOW), PUBLIC)
+
+
+def test_query_params_are_reencoded_as_rfc9421_section_2_2_8_shows() -> None:
+    request = Request.of("GET", "https://example.com/parameters?var=this%20is%20a%20big%0Avalue&bar=with+plus+whitespace"
+                         "&fa%C3%A7ade%22%3A%20=something", [], None)
+    covered = InnerList((Item("@query-param", {"name": "var"}), Item("@query-param", {"name": "bar"}),
+                         Item("@query-param", {"name": "fa%C3%A7ade%22%3A%20"})), {})
+    assert httpsig_rfc9421.signature_base(request, covered).decode().split("\n")[:3] == [
+        '"@query-param";name="var": this%20is%20a%20big%0Avalue',
+        '"@query-param";name="bar": with%20plus%20whitespace',
+        '"@query-param";name="fa%C3%A7ade%22%3A%20": something',
+    ]
