@@ -324,7 +324,7 @@ def test_any_tampering_with_a_signed_post_fails(what: str, data: st.DataObject) 
 _header_text = st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=200)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(name=st.sampled_from(["Signature", "Signature-Input", "Date", "Digest", "Content-Digest", "Host"]),
        value=st.one_of(_header_text, st.from_regex(r'(keyId|headers|signature|algorithm|created)="[^"]{0,20}"(,|$)', fullmatch=False),
                        st.from_regex(r'sig1=\("[@a-z-]{0,12}"( "[@a-z-]{0,12}")*\)(;[a-z]+=[0-9a-z"]{0,8})*', fullmatch=False)))

@@ -77,7 +77,7 @@ _items = st.builds(Item, _bare, _params)
 _members: st.SearchStrategy[Member] = st.one_of(_items, st.builds(InnerList, st.lists(_items, max_size=3).map(tuple), _params))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(_keys, _members, max_size=4))
 def test_serializing_then_parsing_gives_the_same_dictionary(members: dict[str, Member]) -> None:
     # Decimals are serialized with at most three places and no trailing zeros: compare by value.
