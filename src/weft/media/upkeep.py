@@ -7,8 +7,9 @@ that a crash in between leaves at worst a file nothing names, never a name witho
 - :meth:`MediaUpkeep.release`, right after a delete, an expiry or a purge: the upload rows of
   posts now dead go, then every candidate blob that no upload row and no profile of the
   node's own people holds is removed.
-- :meth:`MediaUpkeep.sweep`, at start and then every ``SWEEP_EVERY_S``: the same for every
-  upload row of a dead post, uploads left waiting for a post longer than ``WAITING_KEPT_MS``,
+- :meth:`MediaUpkeep.sweep`, with the expiry upkeep (so also as a node starts) whenever none
+  ran for ``SWEEP_EVERY_S``: the same for every upload row of a dead post, uploads left
+  waiting for a post longer than ``WAITING_KEPT_MS``,
   and any blob file nothing names that is older than ``ORPHAN_GRACE_S`` (what a crash
   between a commit and its release left, or an upload cut off after its file was written).
 
