@@ -211,8 +211,10 @@ async def dated_timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int 
     where = _timeline_where(kind, viewer, tag=tag, account=account, now_ms=now_ms)
     if local:
         where.append(posts.c.author.in_(select(identities.c.id).where(identities.c.local.is_(True))))
+    before: tuple[int, int] | None = None
     if page.max_id is not None:
-        where.append(beyond(posts.c.ts, posts.c.entry, await cursor_of(conn, page.max_id), older=True))
+        before = await cursor_of(conn, page.max_id)
+        where.append(beyond(posts.c.ts, posts.c.entry, before, older=True))
     limit = max(1, min(page.limit, 80))
     pick = select(posts.c.entry, posts.c.ts)
     newest_first = (posts.c.ts.desc(), posts.c.entry.desc())
@@ -224,8 +226,11 @@ async def dated_timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int 
         where.append(beyond(posts.c.ts, posts.c.entry, await cursor_of(conn, page.since_id), older=False))
         return [(row, ts) for row, ts in (await conn.execute(pick.where(*where).order_by(*newest_first)
                                                                .limit(limit))).all()]
-    if kind == "home" and viewer is not None and page.max_id is None:
+    if kind == "home" and viewer is not None:
+        # An older page starts at its cursor's time: MAX under it would read all posts before.
         newest = await _newest_at_home(conn, viewer)
+        if newest is not None and before is not None:
+            newest = min(newest, before[0])
     else:
         newest = (await conn.execute(select(func.max(posts.c.ts)).where(*where))).scalar()
     if newest is None:
