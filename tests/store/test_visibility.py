@@ -127,7 +127,10 @@ async def test_every_read_shows_a_post_only_to_whom_it_may_be_shown(database: Da
                 page = await home_timeline(conn, viewer_row, Page(limit=80), now_ms=now)
                 assert {item.post for item in page if item.boost is None} == home
                 newest: dict[int, bytes] = {}   # post index -> its newest boost this home may hold
-                for boost, booster, index in boosted:
+                # Newest as the store orders them, by (ts, entry row): boosts written at one
+                # instant are ordered by their rows, which follow ingest's (device, seq) order.
+                for (boost, booster, index), _ in sorted(zip(boosted, boost_ids, strict=True),
+                                                         key=lambda pair: pair[1]):
                     author, visibility, mentioned = world.posts[index]
                     if (booster == viewer or (viewer, booster) in world.follows) and author != viewer \
                             and may_see(world, viewer, author, visibility, mentioned) \
