@@ -12,7 +12,9 @@ import pytest
 
 from weft.federation.activitystreams import ActivityStreamsError, ASObject, Link, parse_document
 
-TESTDATA = Path(__file__).parents[2] / ".." / "shared" / "testdata"
+from ..shared_testdata import SHARED_TESTDATA
+
+TESTDATA = SHARED_TESTDATA
 CORPUS = TESTDATA / "activitystreams"
 CAPTURES = TESTDATA / "fediverse-captures"
 NOT_AS2 = {"package.json"}

@@ -4,7 +4,6 @@ ActivityStreamsError, nothing else."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +19,9 @@ from weft.federation.activitystreams import (
 from weft.federation.activitystreams_reader import decode_json
 from weft.federation.remote_objects import remote_post
 
-CORPUS = Path(__file__).parents[2] / ".." / "shared" / "testdata" / "activitystreams"
+from ..shared_testdata import SHARED_TESTDATA
+
+CORPUS = SHARED_TESTDATA / "activitystreams"
 CAPTURES = CORPUS / ".." / "fediverse-captures"
 SEEDS = [decode_json(path.read_bytes()) for folder, pattern in (
     (CORPUS, "simple00*.json"), (CORPUS, "vocabulary-ex1*-jsonld.json"), (CAPTURES, "*.json"))

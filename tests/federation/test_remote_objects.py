@@ -17,7 +17,9 @@ from weft.federation.activitystreams import (
 )
 from weft.federation.remote_objects import Emoji, Media, Mention, PollOption, remote_post
 
-CAPTURES = Path(__file__).parents[2] / ".." / "shared" / "testdata" / "fediverse-captures"
+from ..shared_testdata import SHARED_TESTDATA
+
+CAPTURES = SHARED_TESTDATA / "fediverse-captures"
 AS2 = "https://www.w3.org/ns/activitystreams"
 PUBLIC = AS2 + "#Public"
 ALICE = "https://m.example/users/alice"
