@@ -90,8 +90,10 @@ async def write_foreign(conn: AsyncConnection, checked: list[CheckedForeign | Re
     held_origins = await foreign_store.entries_of_origins(conn, {item.entry.origin for _, item in good})
     held_ids = await entry_store.entries_by_ids(conn, [item.entry.id for _, item in good])
     authors = await identity_store.ensure_identities(conn, {item.entry.author for _, item in good})
-    deleted = {bytes(target): author for target, author in await select_in(
-        conn, "SELECT target, author FROM deletions WHERE target {in}", [item.entry.id for _, item in good])}
+    deleted: dict[bytes, set[int]] = {}   # entry id -> who deleted it (only its own author's counts)
+    for target, who in await select_in(conn, "SELECT target, author FROM deletions WHERE target {in}",
+                                       [item.entry.id for _, item in good]):
+        deleted.setdefault(bytes(target), set()).add(who)
     heads = await entry_store.device_heads(conn, {item.entry.device for _, item in good}, lock=True)
     missing = {item.entry.device: authors[item.entry.author] for _, item in good if item.entry.device not in heads}
     heads.update(await entry_store.insert_devices(conn, missing))
@@ -111,7 +113,7 @@ async def write_foreign(conn: AsyncConnection, checked: list[CheckedForeign | Re
                                      f"{entry.describe()}: {entry.author} is blocked here")
             continue
         head = heads[entry.device]
-        gone = (entry.expires is not None and entry.expires <= now_ms) or deleted.get(entry.id) == author
+        gone = (entry.expires is not None and entry.expires <= now_ms) or author in deleted.get(entry.id, ())
         position = len(rows)
         rows.append({"entry_id": entry.id, "device": head.id, "seq": head.head_seq + 1, "author": author,
                      "ts": entry.ts, "expires": entry.expires, "header": entry.raw,

@@ -9,7 +9,6 @@ and ours covers our host alone.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote, urlsplit
 
@@ -102,7 +101,7 @@ async def nodeinfo(request: Request) -> Response:
     if version not in ("2.0", "2.1"):
         return _error(404, f"NodeInfo {version[:20]!r} is not served; 2.0 and 2.1 are")
     async with site.node.db.read() as conn:
-        counts = await usage(conn, int(time.time() * 1000))
+        counts = await usage(conn, site.node.clock())
     software: dict[str, Any] = {"name": "weft", "version": VERSION}
     if version == "2.1":
         software["repository"] = "https://github.com/weft-social/weft"
