@@ -125,3 +125,9 @@ def test_remote_attachments_and_urls() -> None:
             encode_content({"type": "post", "text": "pic", "attachments": [bad]})
     with pytest.raises(WeftError):
         encode_content({"type": "post", "text": "x", "url": "data:text/html,hi"})
+
+
+def test_a_huge_header_is_refused_before_it_is_parsed() -> None:
+    with pytest.raises(EntryRejected) as caught:
+        decode_foreign(b'{"origin":"https://a.example/' + b"x" * 10_000 + b'"}')
+    assert caught.value.code == "oversize"
