@@ -24,6 +24,7 @@ from weft.ratelimit import RateLimiter
 from weft.vault import Vault
 
 if TYPE_CHECKING:
+    from weft.federation.service import Federation
     from weft.social import Social
 
 __all__ = ["Limits", "Site"]
@@ -61,6 +62,9 @@ class Site:
     title: str = "weft"
     # Bearer token hash -> (the client API's grant, when read): see OAuthServer.grant.
     grants: dict[bytes, tuple[object, int]] = field(default_factory=dict)
+    # ActivityPub (weft.federation.service), set by the node assembly (weft.cli.serve.site_routes):
+    # the faces that do not federate reach it only through this field.
+    federation: Federation | None = None
 
     @cached_property
     def social(self) -> Social:

@@ -54,6 +54,9 @@ def test_home_pages_through_posts_and_reblogs_with_mastodon_py(served: Served) -
     read = alice.status(bob_d1.id)                       # a boost's own id reads as the reblog
     assert read.id == bob_d1.id and read.reblog.id == d1.id and read.account.acct == "bob"
     assert [s.id for s in alice.statuses([bob_d1.id, d1.id])] == [bob_d1.id, d1.id]
+    kept = bob.status_unreblog(bob_d1.id)                # by the boost's own id: Mastodon finds no
+    assert kept.id == bob_d1.id and kept.reblog.id == d1.id   # reblog *of* it and undoes nothing
+    assert alice.status(bob_d1.id).reblog.id == d1.id
     undone = bob.status_unreblog(d1)                     # by the post's id, as apps undo it
     assert undone.id == d1.id and undone.reblogged is False
     with pytest.raises(MastodonNotFoundError):

@@ -22,7 +22,7 @@ import httpx
 import uvicorn
 
 from weft.api import create_app
-from weft.cli.serve import site_routes
+from weft.cli.serve import close_site, site_routes
 from weft.config import NodeConfig
 from weft.node import Node
 from weft.site import Limits, Site
@@ -68,7 +68,7 @@ async def serving(config: NodeConfig, *, limits: Limits | None = None,
             site = Site.for_node(node, public_url or url, environ=environ or {})
             if limits is not None:
                 site.limits = limits
-            app = create_app(node, site=site, extra_routes=site_routes(site))
+            app = create_app(node, site=site, extra_routes=site_routes(site, environ or {}))
             server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
             task = asyncio.create_task(server.serve(sockets=[sock]))
             while not server.started:
@@ -81,8 +81,7 @@ async def serving(config: NodeConfig, *, limits: Limits | None = None,
             finally:
                 server.should_exit = True
                 await task
-                if "social" in site.__dict__:  # made on first use: uploads finish before the node closes
-                    await site.social.close()
+                await close_site(site)
     finally:
         sock.close()
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
@@ -144,7 +145,7 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
             try:
                 await _serve_http(node, sock, did, gossip_info, [*routes, *site_routes(site)], site)
             finally:
-                await site.social.close()  # uploads being processed finish before the database closes
+                await close_site(site)
     echo("stopped")
 
 
@@ -197,13 +198,27 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
     return info, service
 
 
-def site_routes(site: Site) -> list[BaseRoute]:
-    """What a node hosting accounts serves beside the client API: federation's discovery
-    documents and the web app (whose ``/`` comes last, after every more specific path)."""
+def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[BaseRoute]:
+    """What a node hosting accounts serves beside the client API: federation's documents
+    and inboxes and the web app (whose ``/`` comes last, after every more specific path).
+    Gives the site its federation service (``site.federation``) if it has none; whoever
+    serves the routes closes it (``close_site``)."""
     from weft import web
     from weft.federation import discovery
+    from weft.federation.service import Federation
 
+    if site.federation is None:
+        site.federation = Federation.for_site(site, environ)
     return [*discovery.routes(site), *web.routes(site)]
+
+
+async def close_site(site: Site) -> None:
+    """End what serving the site started: uploads being processed finish, federation's
+    client closes (before the database does)."""
+    if "social" in site.__dict__:   # made on first use
+        await site.social.close()
+    if site.federation is not None:
+        await site.federation.close()
 
 
 async def _serve_http(node: Node, sock: socket.socket, did: str, gossip_info: dict[str, Any] | None,

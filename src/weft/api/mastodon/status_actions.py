@@ -9,7 +9,7 @@ original; its undoing answers with the original.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from starlette.requests import Request
 from starlette.routing import Route
@@ -22,6 +22,12 @@ from weft.api.mastodon.params import read_params
 from weft.api.mastodon.status_entities import status_entity
 from weft.api.mastodon.statuses import optional_viewer
 from weft.api.responses import JSONResponse
+from weft.errors import NotFound
+
+if TYPE_CHECKING:
+    from weft.accounts import Account
+    from weft.site import Site
+    from weft.social import Status
 
 __all__ = ["ROUTES"]
 
@@ -43,11 +49,26 @@ def _reaction(word: str) -> Route:
     @endpoint
     async def react(request: Request) -> JSONResponse:
         account = person_of(await authorize(request, scope))
-        site = site_of(request)
-        status = await site.social.posting.react(account, id_in_path(request), kind, on=on)
+        site, status_id = site_of(request), id_in_path(request)
+        if kind == "reblog" and not on:
+            boost = await _boost_status(site, account, status_id)
+            if boost is not None:
+                # Mastodon looks for the caller's reblog *of* this id, finds none, and
+                # answers the status itself: undoing by the boost's own id is a no-op.
+                return JSONResponse(status_entity(boost, site.base_url))
+        status = await site.social.posting.react(account, status_id, kind, on=on)
         return JSONResponse(status_entity(status, site.base_url))
 
     return api_route(f"/api/v1/statuses/{{id}}/{word}", react, ["POST"])
+
+
+async def _boost_status(site: Site, account: Account, status_id: int) -> Status | None:
+    """The status ``status_id`` if it is a boost ``account`` may see, else None."""
+    try:
+        found = await site.social.statuses.status(account, status_id)
+    except NotFound:
+        return None
+    return found if found.boost is not None else None
 
 
 def _bookmark(word: str, on: bool) -> Route:

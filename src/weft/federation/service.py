@@ -1,0 +1,84 @@
+"""Federation's running parts for one Site: actor keys, the outgoing HTTP client, and (as
+they land) remote actors, the inbox and the outbox workers.
+
+The node assembly makes one (``weft.cli.serve.site_routes``) and sets it on
+``site.federation``; the faces that do not federate (the client API, the web app, the
+social service) never import this module, so they name it under TYPE_CHECKING only.
+
+Settings come from the environment (docs/decisions/0007-federation.md):
+
+- ``WEFT_FEDERATION_ALLOW_PRIVATE=1``: fetch and deliver to loopback and private
+  addresses too (tests, and servers on one LAN). Off by default: a public server must not
+  be made to reach its own network.
+- ``WEFT_FEDERATION_ALLOW_HTTP=1``: plain http:// URLs (tests on loopback). Off by default.
+- ``WEFT_AUTHORIZED_FETCH=1``: GETs of our actors and objects must be signed (Mastodon's
+  "secure mode"); our own fetches are signed with the instance actor either way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from weft.federation.actor_keys import ActorKeys
+from weft.federation.fetching import FetchClient, FetchSettings, Signer
+from weft.federation.urls import INSTANCE_ACTOR_ID, instance_key_id
+
+if TYPE_CHECKING:
+    from weft.site import Site
+
+__all__ = ["Federation", "FederationSettings"]
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class FederationSettings:
+    fetch: FetchSettings
+    authorized_fetch: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> FederationSettings:
+        return cls(fetch=FetchSettings(allow_private=_flag(environ, "WEFT_FEDERATION_ALLOW_PRIVATE"),
+                                       allow_http=_flag(environ, "WEFT_FEDERATION_ALLOW_HTTP"),
+                                       user_agent="weft (+https://github.com/weft)"),
+                   authorized_fetch=_flag(environ, "WEFT_AUTHORIZED_FETCH"))
+
+
+class Federation:
+    """What federating needs, made once per serving process."""
+
+    def __init__(self, site: Site, settings: FederationSettings) -> None:
+        self.site = site
+        self.settings = settings
+        self.keys = ActorKeys(site.node.db, site.accounts.vault, site.node.clock)
+        self._client: FetchClient | None = None
+
+    @classmethod
+    def for_site(cls, site: Site, environ: Mapping[str, str] = os.environ) -> Federation:
+        return cls(site, FederationSettings.from_env(environ))
+
+    @property
+    def base_url(self) -> str:
+        return self.site.base_url
+
+    async def instance_signer(self) -> Signer:
+        """Signs fetches as the instance actor (what authorized-fetch servers require)."""
+        key = await self.keys.key(INSTANCE_ACTOR_ID)
+        return key.signer(instance_key_id(self.base_url), self.site.node.clock)
+
+    @property
+    def client(self) -> FetchClient:
+        """The one outgoing HTTP client (connection pools, per-host limits), made on first use."""
+        if self._client is None:
+            self._client = FetchClient(self.settings.fetch)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
