@@ -10,6 +10,7 @@ post, what a post may hold, what undoing a like publishes) is written once:
 - ``uploads``: images, processed in the background.
 - ``search``: posts, people and hashtags by their words; trending hashtags.
 - ``events``: live events for streams (new posts, edits, deletes, notifications).
+- ``moderation``: the server's domain blocks and the reports made to its moderators.
 
 Every write is an entry signed by the account's web device and ingested like any other.
 """
@@ -33,6 +34,7 @@ from weft.social.model import (
     TagUse,
     Upload,
 )
+from weft.social.moderation import Moderation
 from weft.social.notices import Notices
 from weft.social.reading import People, Reader
 from weft.social.search import Search
@@ -60,6 +62,8 @@ class Social:
         self.search = Search(site, self.statuses)
         self.events = Events(site.node, self.statuses)   # live events (weft.social.events)
         self.pages = PageCache(site.node)                # timeline pages kept while fresh
+        self.moderation = Moderation(site)               # domain blocks and reports
+        self.statuses.silenced_domains = self.moderation.silenced_domains
         self.posting.on_private_change = self.pages.bump
 
     async def close(self) -> None:

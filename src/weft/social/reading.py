@@ -4,7 +4,7 @@ who liked or boosted. Every post passes ``weft.store.statuses.visible_to`` first
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -66,11 +66,18 @@ class People:
         return None if identity is None else await self.get(identity)
 
 
+async def _none_silenced() -> list[str]:
+    return []
+
+
 class Reader:
     """What one node shows of its posts."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        # The domains server moderation silenced (Social sets it to moderation's): kept out
+        # of the public and hashtag timelines.
+        self.silenced_domains: Callable[[], Awaitable[list[str]]] = _none_silenced
 
     async def hydrate(self, conn: AsyncConnection, viewer: Account | None, rows: Sequence[int],
                       boosts: dict[int, tuple[int, int, bytes, int]] | None = None,
@@ -155,7 +162,8 @@ class Reader:
                 return await self.items(conn, viewer, items)
             else:
                 rows = await statuses.timeline(conn, kind, viewer_identity(viewer), page, now_ms=self.node.clock(),
-                                               tag=tag, account=account, local=local)
+                                               tag=tag, account=account, local=local,
+                                               silenced=await self.silenced_domains())
             return await self.hydrate(conn, viewer, rows)
 
     async def _with_media(self, conn: AsyncConnection, viewer: Account | None, kind: TimelineKind, page: Page, *,
@@ -167,7 +175,8 @@ class Reader:
         scan = Page(limit=MEDIA_SCAN_LIMIT, max_id=page.max_id, since_id=page.since_id, min_id=page.min_id)
         for _ in range(MEDIA_SCAN_BATCHES):
             batch = await statuses.timeline(conn, kind, viewer_identity(viewer), scan, now_ms=self.node.clock(),
-                                            tag=tag, account=account, local=local)
+                                            tag=tag, account=account, local=local,
+                                            silenced=await self.silenced_domains())
             if not batch:
                 break
             rows = await statuses.status_rows(conn, batch, now_ms=self.node.clock())

@@ -434,6 +434,39 @@ actor_keys = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# Server moderation (migration 0008, docs/decisions/0008-server-moderation.md): what this
+# server does with whole domains of the Fediverse, and the reports people make.
+domain_blocks = Table(
+    "domain_blocks",
+    metadata,
+    Column("domain", Text, primary_key=True),                     # lower-case; covers its subdomains
+    Column("severity", Text, nullable=False),                     # suspend | silence | noop
+    Column("reject_media", Boolean, nullable=False),
+    Column("reject_reports", Boolean, nullable=False),
+    Column("public_comment", Text, nullable=False),
+    Column("private_comment", Text, nullable=False),
+    Column("obfuscate", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("reporter", BigInteger, nullable=True),                # identities.id; NULL: a remote server's
+    Column("target", BigInteger, nullable=False),                 # identities.id of the reported person
+    Column("entries", Text, nullable=False),                      # JSON list of reported entry ids (base32)
+    Column("comment", Text, nullable=False),
+    Column("category", Text, nullable=False),                     # spam | legal | violation | other
+    Column("forward", Boolean, nullable=False),                   # a Flag is to go to the target's server
+    Column("origin", Text, nullable=True, unique=True),           # a received Flag's id (idempotency)
+    Column("origin_host", Text, nullable=True),                   # the server that sent it
+    Column("created_at", BigInteger, nullable=False),
+    Column("resolved_at", BigInteger, nullable=True),
+    Column("resolved_by", BigInteger, nullable=True),             # accounts.id
+    Index("ix_reports_open", "resolved_at", "id"),
+)
+
 # -- full-text search of posts (migration 0005, docs/decisions/0005-search.md) ------------
 #
 # Each backend indexes the current text and content warning of every post it shows, its

@@ -13,7 +13,7 @@ order like the timelines (by time) and stay numbers a client can compare.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from weft.core.ids import entry_id_text
+from weft.store.moderation import silenced_identities
 from weft.store.schema import (
     BLOCK,
     BOOST,
@@ -192,16 +193,18 @@ async def _newest_at_home(conn: AsyncConnection, viewer: int) -> int | None:
 
 
 async def timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *, now_ms: int,
-                   tag: str | None = None, account: int | None = None, local: bool = False) -> list[int]:
+                   tag: str | None = None, account: int | None = None, local: bool = False,
+                   silenced: Sequence[str] = ()) -> list[int]:
     """Post rows of a timeline page, newest first; ``local``: by this node's own identities only
-    (as the ``local`` kind, for any kind: a hashtag's local timeline)."""
+    (as the ``local`` kind, for any kind: a hashtag's local timeline); ``silenced``: domains
+    whose actors' posts stay out of the public and hashtag timelines (server moderation)."""
     return [row for row, _ in await dated_timeline(conn, kind, viewer, page, now_ms=now_ms, tag=tag,
-                                                   account=account, local=local)]
+                                                   account=account, local=local, silenced=silenced)]
 
 
 async def dated_timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int | None, page: Page, *,
                          now_ms: int, tag: str | None = None, account: int | None = None,
-                         local: bool = False) -> list[tuple[int, int]]:
+                         local: bool = False, silenced: Sequence[str] = ()) -> list[tuple[int, int]]:
     """(post row, ts) of a timeline page, newest first (see ``timeline``).
 
     Without ``since_id``/``min_id``, it reads a widening window of time that ends at the
@@ -211,6 +214,9 @@ async def dated_timeline(conn: AsyncConnection, kind: TimelineKind, viewer: int 
     where = _timeline_where(kind, viewer, tag=tag, account=account, now_ms=now_ms)
     if local:
         where.append(posts.c.author.in_(select(identities.c.id).where(identities.c.local.is_(True))))
+    hidden = silenced_identities(silenced) if kind in ("public", "tag") else None
+    if hidden is not None:
+        where.append(posts.c.author.not_in(hidden))
     before: tuple[int, int] | None = None
     if page.max_id is not None:
         before = await cursor_of(conn, page.max_id)
