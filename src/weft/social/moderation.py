@@ -27,6 +27,7 @@ from weft.errors import NotFound, UsageError
 from weft.store import moderation as store
 from weft.store.blob_refs import named_by_identity
 from weft.store.moderation import DomainBlock, Report, domains_of
+from weft.store.people import Person, persons
 from weft.store.views import purge_identity
 
 if TYPE_CHECKING:
@@ -215,6 +216,12 @@ class Moderation:
         async with self.site.node.db.write() as conn:
             if not await store.resolve_report(conn, report_id, by.id, self.site.node.clock(), reopen=reopen):
                 raise NotFound(f"no report {report_id}")
+
+    async def people_of(self, reports: Sequence[Report]) -> dict[int, Person]:
+        """The reporters and reported of ``reports``, by identity row."""
+        wanted = {r.target for r in reports} | {r.reporter for r in reports if r.reporter is not None}
+        async with self.site.node.db.read() as conn:
+            return await persons(conn, list(wanted), now_ms=self.site.node.clock())
 
     async def get_report(self, report_id: int) -> Report:
         async with self.site.node.db.read() as conn:

@@ -11,14 +11,14 @@ from weft.web.pages import field, notice, read_form, see_other
 from weft.web.rendering import render
 from weft.web.visitors import Visitor, check_csrf, signed_in
 
-__all__ = ["admin", "approve", "set_registrations"]
+__all__ = ["admin", "administrator", "approve", "set_registrations"]
 
 MODES = (("open", "Open: anyone can sign up"),
          ("approval", "By approval: sign-ups wait until an administrator approves them"),
          ("closed", "Closed: nobody can sign up (administrators can still create accounts)"))
 
 
-async def _administrator(request: Request, site: Site) -> Visitor:
+async def administrator(request: Request, site: Site) -> Visitor:
     me = await signed_in(request, site)
     if not me.account.is_admin:
         raise Forbidden("this page is for the server's administrators")
@@ -26,14 +26,14 @@ async def _administrator(request: Request, site: Site) -> Visitor:
 
 
 async def admin(request: Request, site: Site) -> Response:
-    me = await _administrator(request, site)
+    me = await administrator(request, site)
     return render(request, "admin.html", title="Administration", me=me, modes=MODES,
                   mode=await site.accounts.registration_mode(), pending=await site.accounts.pending(),
                   notice=notice(request))
 
 
 async def set_registrations(request: Request, site: Site) -> Response:
-    me = await _administrator(request, site)
+    me = await administrator(request, site)
     form = await read_form(request)
     check_csrf(form, me.csrf)
     await site.accounts.set_registration_mode(field(form, "mode", limit=20))
@@ -41,7 +41,7 @@ async def set_registrations(request: Request, site: Site) -> Response:
 
 
 async def approve(request: Request, site: Site) -> Response:
-    me = await _administrator(request, site)
+    me = await administrator(request, site)
     check_csrf(await read_form(request), me.csrf)
     account = await site.accounts.get(request.path_params["account_id"])
     if account.state != "pending":

@@ -35,6 +35,11 @@ NOTICES: Final = {
     "posted": "Your post is published.",
     "edited": "Your post is changed.",
     "deleted": "The post is deleted.",
+    "domain_blocked": "The domain block is saved.",
+    "domain_suspended": "The domain is suspended; what this server held of it is removed.",
+    "domain_unblocked": "The domain is no longer blocked.",
+    "report_resolved": "The report is marked resolved.",
+    "report_reopened": "The report is open again.",
 }
 
 _FIELD_MAX: Final = 10_000
