@@ -29,6 +29,7 @@ from weft.api.mastodon import (
     oauth_pages,
     oauth_tokens,
     relationships,
+    reports,
     search,
     status_actions,
     statuses,
@@ -44,4 +45,5 @@ def routes() -> list[BaseRoute]:
     return [*apps.ROUTES, *oauth_pages.ROUTES, *oauth_tokens.ROUTES, *instance.ROUTES,
             *relationships.ROUTES, *account_lists.ROUTES, *search.ROUTES, *accounts.ROUTES,
             *statuses.ROUTES, *status_actions.ROUTES, *timelines.ROUTES, *notifications.ROUTES, *markers.ROUTES, *media.ROUTES,
+            *reports.ROUTES,
             *streaming.ROUTES]
