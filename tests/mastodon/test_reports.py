@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
 from .served import Served
