@@ -26,6 +26,7 @@ from weft.vault import Vault
 if TYPE_CHECKING:
     from weft.federation.service import Federation
     from weft.social import Social
+    from weft.social.remote import RemoteDirectory
 
 __all__ = ["Limits", "Site"]
 
@@ -65,6 +66,8 @@ class Site:
     # ActivityPub (weft.federation.service), set by the node assembly (weft.cli.serve.site_routes):
     # the faces that do not federate reach it only through this field.
     federation: Federation | None = None
+    # Finds Fediverse people on their servers (weft.social.remote), set with ``federation``.
+    directory: RemoteDirectory | None = None
 
     @cached_property
     def social(self) -> Social:

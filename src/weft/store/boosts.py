@@ -31,6 +31,7 @@ from weft.store.schema import (
     reactions,
     relations,
 )
+from weft.store.social import let_in
 from weft.store.statuses import Viewer, alive_at, visible_to
 
 __all__ = ["boost_at_home", "boost_by_status", "boost_shown", "boosts_at_home", "boosts_seen_by", "joined"]
@@ -72,7 +73,8 @@ def boosts_at_home(viewer: int, now_ms: int) -> list[ColumnElement[bool]]:
     """SQL over ``joined()``: a boost of ``viewer``'s home timeline (by the viewer, or by
     whom it follows), through the index of reactions by (author, ts)."""
     followed = select(relations.c.target).where(relations.c.source == viewer, relations.c.kind == FOLLOW,
-                                                relations.c.active.is_(True))
+                                                relations.c.active.is_(True),
+                                                let_in(literal(viewer), relations.c.target))
     return [or_(reactions.c.author == viewer, reactions.c.author.in_(followed)), *boost_at_home(viewer, now_ms)]
 
 
@@ -98,7 +100,8 @@ async def boosts_seen_by(conn: AsyncConnection, rows: Collection[int], viewers: 
         return {}
     viewer = identities.alias("viewer")
     follows = exists().where(relations.c.source == viewer.c.id, relations.c.target == reactions.c.author,
-                             relations.c.kind == FOLLOW, relations.c.active.is_(True))
+                             relations.c.kind == FOLLOW, relations.c.active.is_(True),
+                             let_in(viewer.c.id, reactions.c.author))
     query = (select(viewer.c.id.label("viewer"), reactions.c.entry, reactions.c.author, reactions.c.ts,
                     boost_entry.c.entry_id, posts.c.entry.label("post"))
              .select_from(joined().join(viewer, true()))

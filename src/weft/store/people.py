@@ -2,9 +2,10 @@
 node hosts it, its account. No writes here.
 
 Every identity row is a person: the accounts this node hosts, its own operator identity,
-and the peer-to-peer identities it holds or has only heard of. Counts follow what people
+the peer-to-peer identities it holds or has only heard of, and Fediverse actors (whose
+``did`` is their actor IRI: ``remote`` says who they are there). Counts follow what people
 see: followers and follows of a locked identity count once it let them in, and expired or
-deleted posts are not counted.
+deleted posts are not counted. A remote person's counts are what this node holds of them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import orjson
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.core.identity import decode_op
+from weft.core.ids import is_actor_iri
 from weft.errors import IdentityOpRejected
 from weft.store.schema import (
     FOLLOW,
@@ -29,11 +32,13 @@ from weft.store.schema import (
     posts,
     profiles,
     relations,
+    remote_actors,
 )
 from weft.store.social import follows_effectively
 
 __all__ = [
     "Person",
+    "RemoteInfo",
     "count_local_posts",
     "first_admin_identity",
     "identity_id_of",
@@ -41,7 +46,20 @@ __all__ = [
     "identity_ids_with_prefix",
     "person",
     "persons",
+    "remote_identity_by_handle",
+    "remote_info",
 ]
+
+
+@dataclass(frozen=True)
+class RemoteInfo:
+    """Who a Fediverse person is on their own server."""
+
+    iri: str                      # the actor IRI (the identity's did)
+    handle: str                   # user@host: as WebFinger agreed, else guessed from the actor (``verified``)
+    url: str                      # their profile page there: the actor's ``url``, else the IRI
+    host: str                     # the actor IRI's host
+    verified: bool                # the handle is the one WebFinger agreed to (remote_actors.handle)
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,7 @@ class Person:
     statuses: int
     last_status_at: int | None
     follow_requests: int
+    remote: RemoteInfo | None = None   # set for a Fediverse actor
 
 
 async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> dict[int, Person]:
@@ -68,11 +87,13 @@ async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> 
         return {}
     rows = (await conn.execute(
         select(identities.c.id, identities.c.did, entries.c.content, accounts.c.username,
-               accounts.c.created_at, accounts.c.settings)
+               accounts.c.created_at, accounts.c.settings, remote_actors.c.handle.label("remote_handle"),
+               remote_actors.c.document.label("remote_document"))
         .select_from(identities)
         .outerjoin(profiles, profiles.c.identity == identities.c.id)
         .outerjoin(entries, entries.c.id == profiles.c.entry)
         .outerjoin(accounts, accounts.c.identity == identities.c.id)
+        .outerjoin(remote_actors, remote_actors.c.identity == identities.c.id)
         .where(identities.c.id.in_(wanted)))).all()
     following_rel = relations.alias("following_rel")
     followers: dict[int, int] = dict((await conn.execute(
@@ -102,8 +123,45 @@ async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> 
             created_at=row.created_at if row.created_at is not None else await _genesis_ts(conn, row.id),
             followers=int(followers.get(row.id, 0)), following=int(following.get(row.id, 0)),
             statuses=statuses, last_status_at=last,
-            follow_requests=await _follow_requests(conn, row.id) if profile.get("locked") is True else 0)
+            follow_requests=await _follow_requests(conn, row.id) if profile.get("locked") is True else 0,
+            remote=remote_info(row.did, row.remote_handle, row.remote_document) if is_actor_iri(row.did) else None)
     return found
+
+
+def remote_info(iri: str, handle: str | None, document: bytes | None) -> RemoteInfo:
+    """What ``remote`` holds for the actor ``iri``: from its remote_actors row when there is one
+    (``handle`` and the ``document`` as fetched), else from the IRI alone (an actor only named so far)."""
+    host = (urlsplit(iri).hostname or "").lower()
+    netloc = urlsplit(iri).netloc.lower()
+    actor: dict[str, Any] = {}
+    if document:
+        try:
+            parsed = orjson.loads(document)
+        except orjson.JSONDecodeError:
+            parsed = None
+        actor = parsed if isinstance(parsed, dict) else {}
+    url = _page_url(actor.get("url")) or iri
+    if handle:
+        return RemoteInfo(iri=iri, handle=handle.removeprefix("@"), url=url, host=host, verified=True)
+    user = actor.get("preferredUsername")
+    if not isinstance(user, str) or not _usable_user(user):
+        user = unquote(urlsplit(iri).path.rstrip("/").rpartition("/")[2]).removeprefix("@")
+    if not _usable_user(user):
+        user = "actor"
+    return RemoteInfo(iri=iri, handle=f"{user}@{netloc}", url=url, host=host, verified=False)
+
+
+def _usable_user(user: str) -> bool:
+    return 0 < len(user) <= 64 and all(c.isascii() and (c.isalnum() or c in "_.-") for c in user)
+
+
+def _page_url(value: Any) -> str | None:
+    """The first http(s) address of an actor's ``url`` (a string, a Link, or a list of them)."""
+    for item in value if isinstance(value, list) else [value]:
+        href = item.get("href") if isinstance(item, dict) else item
+        if is_actor_iri(href):
+            return str(href)
+    return None
 
 
 async def person(conn: AsyncConnection, identity: int, *, now_ms: int) -> Person | None:
@@ -138,6 +196,30 @@ async def _follow_requests(conn: AsyncConnection, identity: int) -> int:
     return await _count(conn, select(func.count()).select_from(relations).where(
         relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
         ~answered.exists()))
+
+
+async def remote_identity_by_handle(conn: AsyncConnection, handle: str) -> int | None:
+    """The remote actor held here whose handle is ``user@host`` (as WebFinger agreed, or, until
+    it has, as guessed from the actor: ``RemoteInfo.handle``), ignoring case; None if none is."""
+    user, _, host = handle.removeprefix("@").partition("@")
+    if not user or not host or len(handle) > 400:
+        return None
+    exact = (await conn.execute(select(remote_actors.c.identity).where(remote_actors.c.handle == handle)
+                                .order_by(remote_actors.c.identity).limit(1))).scalar()
+    if exact is not None:
+        return int(exact)
+    # Another spelling of the same handle, or an actor not confirmed yet: among its host's
+    # actors only (an index), so a lookup never reads every actor held.
+    hosts = sorted({host.lower(), host.lower().partition(":")[0]})
+    rows = (await conn.execute(
+        select(remote_actors.c.identity, remote_actors.c.iri, remote_actors.c.handle, remote_actors.c.document)
+        .where(remote_actors.c.host.in_(hosts),
+               or_(func.lower(remote_actors.c.handle) == handle.lower(), remote_actors.c.handle.is_(None)))
+        .order_by(remote_actors.c.identity).limit(500))).all()
+    for row in rows:
+        if remote_info(row.iri, row.handle, row.document).handle.lower() == handle.lower():
+            return int(row.identity)
+    return None
 
 
 async def identity_ids_with_prefix(conn: AsyncConnection, did_prefix: str, limit: int = 2) -> list[int]:

@@ -39,7 +39,7 @@ from weft.store.schema import (
 from weft.store.search_index import unindex_posts
 from weft.store.sql import insert_ignoring, upsert
 
-__all__ = ["fold_social", "follows_effectively", "forget_posts", "normal_tag"]
+__all__ = ["fold_social", "follows_effectively", "forget_posts", "let_in", "normal_tag"]
 
 MAX_TAG_CHARS = 100
 
@@ -179,13 +179,20 @@ def follows_effectively(follower: Any, followed: Any) -> Any:
     Both arguments are SQL expressions for identity rows (columns or literals).
     """
     edge = relations.alias("follow_edge")
-    locked = select(profiles.c.identity).where(profiles.c.identity == followed, profiles.c.locked.is_(True))
-    granted = select(follow_grants.c.source).where(
-        follow_grants.c.source == followed, follow_grants.c.target == follower, follow_grants.c.active.is_(True))
     turned_away = select(follow_grants.c.source).where(
         follow_grants.c.source == followed, follow_grants.c.target == follower, follow_grants.c.active.is_(False),
         follow_grants.c.ts >= edge.c.ts).correlate_except(follow_grants)
     following = select(edge.c.source).where(
         edge.c.source == follower, edge.c.target == followed, edge.c.kind == FOLLOW, edge.c.active.is_(True),
         ~turned_away.exists()).correlate_except(edge)
-    return and_(following.exists(), or_(~locked.exists(), granted.exists()))
+    return and_(following.exists(), let_in(follower, followed))
+
+
+def let_in(follower: Any, followed: Any) -> Any:
+    """SQL: ``followed`` lets ``follower``'s follow count: it waits for no answer (neither a
+    locked account nor a Fediverse actor: weft.store.views folds both as ``locked``), or it
+    let them in. What the home timeline asks of each follow, beside its being active."""
+    locked = select(profiles.c.identity).where(profiles.c.identity == followed, profiles.c.locked.is_(True))
+    granted = select(follow_grants.c.source).where(
+        follow_grants.c.source == followed, follow_grants.c.target == follower, follow_grants.c.active.is_(True))
+    return or_(~locked.exists(), granted.exists())

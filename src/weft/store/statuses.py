@@ -33,6 +33,7 @@ from weft.store.schema import (
     VISIBILITY_CODES,
     bookmarks,
     entries,
+    foreign_origins,
     identities,
     post_mentions,
     post_tags,
@@ -40,7 +41,7 @@ from weft.store.schema import (
     reactions,
     relations,
 )
-from weft.store.social import follows_effectively
+from weft.store.social import follows_effectively, let_in
 
 __all__ = ["Page", "StatusRow", "beyond", "cursor_of", "dated_timeline", "seen_by", "status_id", "status_rows",
            "timeline", "viewers_marks", "visible_to"]
@@ -90,6 +91,9 @@ class StatusRow:
     tags: tuple[str, ...]
     attachments: tuple[dict[str, Any], ...]
     lang: str | None
+    html: str | None = None    # a Fediverse post's HTML as its server sent it (sanitize before showing)
+    url: str | None = None     # a Fediverse post's page on its server
+    origin: str | None = None  # a Fediverse post's object IRI (weft.store.foreign)
 
 
 def _alive(now_ms: int) -> ColumnElement[bool]:
@@ -132,7 +136,8 @@ def _timeline_where(kind: TimelineKind, viewer: Viewer, *, tag: str | None, acco
         if viewer is None:
             raise ValueError("the home timeline needs a viewer")
         followed = select(relations.c.target).where(
-            relations.c.source == viewer, relations.c.kind == FOLLOW, relations.c.active.is_(True))
+            relations.c.source == viewer, relations.c.kind == FOLLOW, relations.c.active.is_(True),
+            let_in(viewer if isinstance(viewer, ColumnElement) else literal(viewer), relations.c.target))
         where.append(or_(posts.c.author == viewer, posts.c.author.in_(followed)))
     elif kind in ("public", "local", "tag"):
         where.append(posts.c.visibility == PUBLIC)
@@ -186,7 +191,8 @@ async def _newest_at_home(conn: AsyncConnection, viewer: int) -> int | None:
     """
     newest_of = select(func.max(posts.c.ts)).where(posts.c.author == relations.c.target).scalar_subquery()
     followed = (await conn.execute(select(func.max(newest_of)).where(
-        relations.c.source == viewer, relations.c.kind == FOLLOW, relations.c.active.is_(True)))).scalar()
+        relations.c.source == viewer, relations.c.kind == FOLLOW, relations.c.active.is_(True),
+        let_in(literal(viewer), relations.c.target)))).scalar()
     own = (await conn.execute(select(func.max(posts.c.ts)).where(posts.c.author == viewer))).scalar()
     found = [ts for ts in (followed, own) if ts is not None]
     return max(found) if found else None
@@ -272,9 +278,11 @@ async def status_rows(conn: AsyncConnection, rows: list[int], *, now_ms: int) ->
                text_entry.c.content, posts.c.reply_to, posts.c.root, posts.c.visibility, posts.c.edited_ts,
                posts.c.deleted, posts.c.expires, _count(LIKE).label("likes"), _count(BOOST).label("boosts"),
                _replies().label("replies"),
-               case((posts.c.text_entry != posts.c.entry, entries.c.content)).label("original"))
+               case((posts.c.text_entry != posts.c.entry, entries.c.content)).label("original"),
+               foreign_origins.c.origin)
         .select_from(posts)
         .join(entries, entries.c.id == posts.c.entry)
+        .outerjoin(foreign_origins, foreign_origins.c.entry == posts.c.entry)
         .join(text_entry, text_entry.c.id == posts.c.text_entry)
         .join(identities, identities.c.id == posts.c.author)
         .where(posts.c.entry.in_(rows)))
@@ -295,7 +303,8 @@ async def status_rows(conn: AsyncConnection, rows: list[int], *, now_ms: int) ->
             likes=row.likes, boosts=row.boosts, replies=row.replies,
             mentions=tuple(original.get("mentions", ())), tags=tuple(original.get("tags", ())),
             attachments=tuple(a if isinstance(a, dict) else {"blob": a} for a in original.get("attachments", ())),
-            lang=original.get("lang"))
+            lang=original.get("lang"), html=content.get("html") if not gone else None,
+            url=original.get("url"), origin=row.origin)
     return found
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.core.content import FOLLOW_ANSWER_TYPES, RELATION_TYPES
 from weft.core.entry import Entry
 from weft.core.foreign import ForeignEntry
-from weft.core.ids import parse_entry_id
+from weft.core.ids import is_actor_iri, parse_entry_id
 from weft.store.entries import drop_content, entries_by_ids
 from weft.store.identities import ensure_identities
 from weft.store.schema import (
@@ -290,6 +290,18 @@ async def _fold_relations(conn: AsyncConnection, items: Sequence[Folding], local
             (outcome.blocked if row["active"] else outcome.unblocked).add(row["target"])
 
 
+async def _remote_follows_wait(conn: AsyncConnection, items: Sequence[Folding]) -> None:
+    """Follows of Fediverse actors wait for their Accept (a ``follow_accept`` entry of theirs)
+    even before any profile of theirs is held: a placeholder profiles row (no entry, ts 0,
+    locked) says so until their profile comes, which is folded as locked too."""
+    targets = {item.content["target"] for item in items
+               if item.content["type"] == "follow" and is_actor_iri(item.content["target"])}
+    if targets:
+        ids = await ensure_identities(conn, targets)
+        await conn.execute(insert_ignoring(conn, profiles, "identity"),
+                           [{"identity": ids[did], "entry": 0, "ts": 0, "locked": True} for did in sorted(targets)])
+
+
 async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[int]) -> FoldOutcome:
     """Fold accepted entries into the views, in the order given (one transaction, the caller's).
 
@@ -325,13 +337,17 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
         elif kind in RELATION_TYPES:
             relation_items.append(item)
         elif kind == "profile":
+            # A Fediverse actor lets a follower in with its Accept: until then a follow of it
+            # waits, as one of a locked account (``locked`` is "follows wait for an answer").
             profile_rows.append({"identity": item.author_id, "entry": item.row_id, "ts": item.entry.ts,
-                                 "locked": item.content.get("locked") is True})
+                                 "locked": item.content.get("locked") is True
+                                 or isinstance(item.entry, ForeignEntry)})
     # The three groups touch different tables and rows, so their order does not matter.
     if edits_and_deletes:
         outcome.content_removed |= await _fold_edits_and_deletes(conn, edits_and_deletes)
     if relation_items:
         await _fold_relations(conn, relation_items, local_ids, outcome)
+        await _remote_follows_wait(conn, relation_items)
     if profile_rows:
         await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts", "locked"], newer_than="ts"),
                            profile_rows)
