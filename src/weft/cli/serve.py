@@ -205,10 +205,13 @@ def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[Bas
     serves the routes closes it (``close_site``)."""
     from weft import web
     from weft.federation import discovery
+    from weft.federation.directory import ActorDirectory
     from weft.federation.service import Federation
 
     if site.federation is None:
         site.federation = Federation.for_site(site, environ)
+    if site.directory is None:
+        site.directory = ActorDirectory(site)
     return [*discovery.routes(site), *web.routes(site)]
 
 
