@@ -24,6 +24,10 @@ from typing import TYPE_CHECKING
 
 from weft.federation.actor_keys import ActorKeys
 from weft.federation.fetching import FetchClient, FetchSettings, Signer
+from weft.federation.inbound import Inbound
+from weft.federation.inbox import Inbox
+from weft.federation.outbox_workers import OutboxWorkers
+from weft.federation.remote_actors import RemoteActors
 from weft.federation.urls import INSTANCE_ACTOR_ID, instance_key_id
 
 if TYPE_CHECKING:
@@ -57,6 +61,10 @@ class Federation:
         self.settings = settings
         self.keys = ActorKeys(site.node.db, site.accounts.vault, site.node.clock)
         self._client: FetchClient | None = None
+        self.outbox = OutboxWorkers(self)    # queue -> deliveries -> inboxes; started by `weft serve`
+        self.actors = RemoteActors(self)     # remote actors, keys, objects, handles
+        self.inbound = Inbound(self)         # activities -> foreign entries
+        self.inbox = Inbox(self)             # POST /inbox and /users/{name}/inbox
 
     @classmethod
     def for_site(cls, site: Site, environ: Mapping[str, str] = os.environ) -> Federation:
@@ -79,6 +87,7 @@ class Federation:
         return self._client
 
     async def close(self) -> None:
+        await self.outbox.stop()             # before the client its deliveries use
         if self._client is not None:
             await self._client.aclose()
             self._client = None
