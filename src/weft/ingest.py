@@ -49,6 +49,7 @@ from weft.store import identities as identity_store
 from weft.store.blob_refs import named_by_entries, named_by_identity
 from weft.store.database import Database
 from weft.store.maintenance import checkpoint
+from weft.store.outbox import queue_entries
 from weft.store.schema import BLOCK, accounts, edits, entries, identities, relations
 from weft.store.sql import select_in
 from weft.store.views import Folding, fold, purge_devices, purge_identity
@@ -424,6 +425,8 @@ class Ingest:
         if deletes:  # read before the fold drops the content that names them
             self._freed |= await named_by_entries(conn, [parse_entry_id(target) for target in deletes])
         folded = await fold(conn, [*foldings, *filled], local_ids)
+        # Hosted people's new entries that federate, queued in this transaction (decision 0007).
+        await queue_entries(conn, [(f.row_id, f.author_id, f.content.get("type")) for f in foldings], now)
         await entry_store.update_heads(conn, list(touched.values()))
         if folded.blocked:
             for target in folded.blocked & await self._blocked_by_locals(conn):

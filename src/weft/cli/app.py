@@ -15,7 +15,18 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from weft.cli import admin, devices, identity, keys, peers, posting, relations, serve, transfer
+from weft.cli import (
+    admin,
+    devices,
+    identity,
+    keys,
+    peers,
+    posting,
+    relations,
+    serve,
+    transfer,
+    worker,
+)
 from weft.errors import UsageError, WeftError
 
 __all__ = ["app", "main"]
@@ -74,6 +85,7 @@ app.add_typer(peers.app, name="peers")
 app.add_typer(devices.app, name="device")
 app.add_typer(keys.app, name="keys")
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(admin.app, name="admin")
 
 

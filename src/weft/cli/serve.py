@@ -59,6 +59,9 @@ def serve(
         "--public-url", envvar="WEFT_PUBLIC_URL", metavar="URL",
         help="The address people reach this server at (in links it mails, and in handles "
              "user@host); default http://HOST:PORT as bound.")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=0, max=64, help="Federation delivery: on PostgreSQL, start this many `weft worker` "
+                                         "processes; 0 (and always on SQLite) delivers in this process.")] = 0,
     data: DataOption = None,
 ) -> None:
     """Serve this node over HTTP (JSON API, HTML feed, hosted accounts) and gossip with peers, until Ctrl-C.
@@ -76,7 +79,7 @@ def serve(
     _log_to_stderr()
     try:
         asyncio.run(_serve(config, clock, sock, gossip, name, hops, lan=not no_lan,
-                           public_url=public_url or _url(sock).rstrip("/")))
+                           public_url=public_url or _url(sock).rstrip("/"), workers=workers))
     finally:
         sock.close()
         if gossip is not None:
@@ -118,11 +121,12 @@ def _url(sock: socket.socket) -> str:
 
 async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.socket,
                  gossip_sock: socket.socket | None, name: str, hops: int, *, lan: bool,
-                 public_url: str) -> None:
+                 public_url: str, workers: int = 0) -> None:
 
     from starlette.routing import WebSocketRoute
 
     from weft import custody
+    from weft.cli.worker import delivering
     from weft.node import Node
     from weft.site import Site
     from weft.sync.websocket import GOSSIP_PATH, gossip_endpoint
@@ -143,7 +147,9 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
                 routes.append(WebSocketRoute(GOSSIP_PATH, gossip_endpoint(
                     service.serve_stream, signing_key=node.transport_key(), network_key=service.network_key)))
             try:
-                await _serve_http(node, sock, did, gossip_info, [*routes, *site_routes(site)], site)
+                routes = [*routes, *site_routes(site)]
+                async with delivering(site, config, workers):   # federation's outbox
+                    await _serve_http(node, sock, did, gossip_info, routes, site)
             finally:
                 await close_site(site)
     echo("stopped")

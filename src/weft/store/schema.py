@@ -434,6 +434,54 @@ actor_keys = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 
+# -- the federation outbox (migration 0009, decision 0007 "What goes out") --------------------
+
+# Hosted people's entries that federate, queued by ingest in the transaction that stores them;
+# the row names only the entry (the store knows nothing of ActivityPub).
+federation_queue = Table(
+    "federation_queue",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("entry", BigInteger, nullable=False),                  # entries.id
+    Column("queued_at", BigInteger, nullable=False),
+)
+
+# One activity to one inbox. ``next_at`` is when it is due: after a failure, the backoff; while
+# a worker holds it, the end of its lease (so a killed worker's rows come back).
+federation_deliveries = Table(
+    "federation_deliveries",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("entry", BigInteger, nullable=False),                  # entries.id it was made of
+    Column("activity", Text, nullable=False),                     # the activity's id
+    Column("actor_identity", BigInteger, nullable=False),         # identities.id of the signer
+    Column("actor", Text, nullable=False),                        # its actor URL (key id = …#main-key)
+    Column("inbox", Text, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),                  # the JSON sent, built once
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_at", BigInteger, nullable=False),
+    Column("state", Text, nullable=False, server_default=text("'pending'")),   # pending | done | gone | failed
+    Column("last_error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Index("ix_federation_deliveries_due", "next_at", sqlite_where=text("state = 'pending'"),
+          postgresql_where=text("state = 'pending'")),
+    Index("ix_federation_deliveries_finished", "finished_at", sqlite_where=text("finished_at IS NOT NULL"),
+          postgresql_where=text("finished_at IS NOT NULL")),
+)
+
+# Hosts that failed lately (the circuit breaker); a success removes the host's row.
+federation_hosts = Table(
+    "federation_hosts",
+    metadata,
+    Column("host", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),                  # in a row, since the last success
+    Column("trips", Integer, nullable=False),                     # times marked down since then
+    Column("down_until", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+)
+
 # Server moderation (migration 0008, docs/decisions/0008-server-moderation.md): what this
 # server does with whole domains of the Fediverse, and the reports people make.
 domain_blocks = Table(
