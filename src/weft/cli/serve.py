@@ -210,7 +210,7 @@ def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[Bas
     Gives the site its federation service (``site.federation``) if it has none; whoever
     serves the routes closes it (``close_site``)."""
     from weft import web
-    from weft.federation import discovery, inbox
+    from weft.federation import discovery, documents, inbox
     from weft.federation.directory import ActorDirectory
     from weft.federation.service import Federation
 
@@ -218,7 +218,7 @@ def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[Bas
         site.federation = Federation.for_site(site, environ)
     if site.directory is None:
         site.directory = ActorDirectory(site)
-    return [*discovery.routes(site), *inbox.routes(site), *web.routes(site)]
+    return [*discovery.routes(site), *inbox.routes(site), *documents.routes(site), *web.routes(site)]
 
 
 async def close_site(site: Site) -> None:
