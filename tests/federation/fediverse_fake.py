@@ -76,6 +76,7 @@ class FakeServer:
     actors: dict[str, FakeActor] = field(default_factory=dict)
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)   # paths of the GETs served, in order
+    aliases: dict[str, FakeActor] = field(default_factory=dict)   # WebFinger names that lie
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -148,7 +149,8 @@ class FakeServer:
             self.requests.append(request.url.path)
             resource = request.query_params.get("resource", "")
             user, _, host = resource.removeprefix("acct:").rpartition("@")
-            found = next((a for a in self.actors.values() if (a.username or a.name) == user), None)
+            found = self.aliases.get(user) or next(
+                (a for a in self.actors.values() if (a.username or a.name) == user), None)
             if found is None or host != self.host:
                 return JSONResponse({"error": "not found"}, status_code=404)
             return JSONResponse({"subject": f"acct:{user}@{self.host}",
