@@ -11,6 +11,7 @@ Settings come from the environment (docs/decisions/0007-federation.md):
   addresses too (tests, and servers on one LAN). Off by default: a public server must not
   be made to reach its own network.
 - ``WEFT_FEDERATION_ALLOW_HTTP=1``: plain http:// URLs (tests on loopback). Off by default.
+- ``WEFT_FEDERATION_HOSTS="a.test=127.0.0.1 b.test=127.0.0.1"``: names answered without DNS.
 - ``WEFT_AUTHORIZED_FETCH=1``: GETs of our actors and objects must be signed (Mastodon's
   "secure mode"); our own fetches are signed with the instance actor either way.
 """
@@ -18,12 +19,16 @@ Settings come from the environment (docs/decisions/0007-federation.md):
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from ipaddress import ip_address
 from typing import TYPE_CHECKING
 
+from weft.errors import UsageError
 from weft.federation.actor_keys import ActorKeys
+from weft.federation.addresses import IPAddress
 from weft.federation.fetching import FetchClient, FetchSettings, Signer
+from weft.federation.fetching_transport import Resolver, resolve_system
 from weft.federation.inbound import Inbound
 from weft.federation.inbox import Inbox
 from weft.federation.outbox_workers import OutboxWorkers
@@ -40,17 +45,45 @@ def _flag(environ: Mapping[str, str], name: str) -> bool:
     return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _hosts(text: str) -> dict[str, str]:
+    """``name=address`` pairs, separated by spaces or commas (an /etc/hosts of our own)."""
+    found: dict[str, str] = {}
+    for pair in text.replace(",", " ").split():
+        name, _, address = pair.partition("=")
+        try:
+            ip_address(address)
+        except ValueError:
+            raise UsageError(f"WEFT_FEDERATION_HOSTS: {pair!r} is not name=address") from None
+        found[name.strip().lower()] = address
+    return found
+
+
 @dataclass(frozen=True)
 class FederationSettings:
     fetch: FetchSettings
     authorized_fetch: bool = False
+    # Host names answered without DNS (``WEFT_FEDERATION_HOSTS="a.test=127.0.0.1 b.test=127.0.0.1"``):
+    # several nodes on one machine or LAN with names of their own, as the tests run them.
+    # The addresses still pass the private-address rule.
+    hosts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> FederationSettings:
         return cls(fetch=FetchSettings(allow_private=_flag(environ, "WEFT_FEDERATION_ALLOW_PRIVATE"),
                                        allow_http=_flag(environ, "WEFT_FEDERATION_ALLOW_HTTP"),
                                        user_agent="weft (+https://github.com/weft)"),
-                   authorized_fetch=_flag(environ, "WEFT_AUTHORIZED_FETCH"))
+                   authorized_fetch=_flag(environ, "WEFT_AUTHORIZED_FETCH"),
+                   hosts=_hosts(environ.get("WEFT_FEDERATION_HOSTS", "")))
+
+    def resolver(self) -> Resolver:
+        """The names in ``hosts`` by the table, the rest by the system's resolver."""
+        table = {name: ip_address(address) for name, address in self.hosts.items()}
+
+        async def resolve(host: str, port: int) -> Sequence[IPAddress]:
+            known = table.get(host.lower())
+            return [known] if known is not None else await resolve_system(host, port)
+
+        return resolve
 
 
 class Federation:
@@ -83,7 +116,7 @@ class Federation:
     def client(self) -> FetchClient:
         """The one outgoing HTTP client (connection pools, per-host limits), made on first use."""
         if self._client is None:
-            self._client = FetchClient(self.settings.fetch)
+            self._client = FetchClient(self.settings.fetch, resolver=self.settings.resolver())
         return self._client
 
     async def close(self) -> None:
