@@ -270,6 +270,7 @@ async def test_a_profile_change_updates_the_whole_actor(any_config) -> None:
         assert person["manuallyApprovesFollowers"] is True and person["weft:did"] == w.alice.did
         assert f'{BASE}/tags/knitting' in person["summary"]
         assert person["attachment"][0]["name"] == "site"
+        assert "publicKey" not in person   # no key made yet: none rather than an empty one
         parsed = parse_object(orjson.dumps(updated.activity))
         assert parsed.has_type("Update")
 

@@ -39,7 +39,7 @@ class AccountFacts:
     did: str
     created_at: int                    # ms
     profile: Mapping[str, Any]         # the newest profile entry's content
-    public_key_pem: str
+    public_key_pem: str                # "" while the account has no key yet
     discoverable: bool = False
     also_known_as: Sequence[str] = field(default_factory=tuple)
 
@@ -99,4 +99,8 @@ def account_actor(base: str, facts: AccountFacts) -> dict[str, Any]:
     document = service(fields) if profile.get("bot") is True else person(fields)
     # Mastodon serves alsoKnownAs only when there is one; we keep the place for it, empty.
     document.setdefault("alsoKnownAs", [])
+    if not facts.public_key_pem:
+        # Not made yet (ActorKeys makes it before serving or signing): an empty key would
+        # replace the one a server holds, so none is said.
+        del document["publicKey"]
     return {**document, "@context": _CONTEXT, "weft:did": facts.did}
