@@ -5,7 +5,8 @@ The words are matched by weft.store.search; posts found are shown as the viewer 
 them (the store applies ``visible_to`` before anything is counted or paged). Besides words,
 a query may be the address of something on this site, which is then looked up exactly:
 ``{base}/@handle/{status id}`` (a status), ``{base}/@handle`` or ``@user@this-host`` (a
-person). People on other servers are not found: weft does not federate yet.
+person). A Fediverse person's ``@user@host`` or actor URL finds them if held here, and
+with ``resolve`` (a signed-in person's search) on their server (weft.social.remote).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 from weft.errors import NotFound, UsageError
 from weft.social.model import SearchResults, Status, Tag, TagUse
 from weft.social.reading import People, Reader, viewer_identity
+from weft.social.remote import find_remote, remote_query
 from weft.store import relationships, search
 from weft.store.people import Person
 from weft.store.social import normal_tag
@@ -56,16 +58,17 @@ class Search:
 
     async def everything(self, viewer: Account | None, query: str, *, kinds: tuple[str, ...] = KINDS,
                          limit: int = 20, offset: int = 0, following: bool = False,
-                         account: int | None = None) -> SearchResults:
+                         account: int | None = None, resolve: bool = False) -> SearchResults:
         """Each kind of result asked for (``kinds``), ``limit`` of each after ``offset``.
-        ``following``: only people the viewer follows; ``account``: only that person's posts."""
+        ``following``: only people the viewer follows; ``account``: only that person's posts;
+        ``resolve``: look a Fediverse person up on their server (for a signed-in viewer only)."""
         unknown = set(kinds) - set(KINDS)
         if unknown:
             raise UsageError(f"a search finds {', '.join(KINDS)}, not {sorted(unknown)[0][:40]!r}")
         results = SearchResults()
         if "accounts" in kinds:
             results.accounts.extend(await self.accounts(viewer, query, limit=limit, offset=offset,
-                                                        following=following))
+                                                        following=following, resolve=resolve))
         if "statuses" in kinds:
             results.statuses.extend(await self.posts(viewer, query, limit=limit, offset=offset, account=account))
         if "hashtags" in kinds:
@@ -95,13 +98,25 @@ class Search:
             return await self.reader.hydrate(conn, viewer, rows)
 
     async def accounts(self, viewer: Account | None, query: str, *, limit: int = 40, offset: int = 0,
-                       following: bool = False) -> list[Person]:
+                       following: bool = False, resolve: bool = False) -> list[Person]:
         """People by a prefix of their username, display name or DID (exact usernames first);
-        with ``following``, only those the viewer follows."""
+        with ``following``, only those the viewer follows. A Fediverse person's handle or URL
+        finds that person (``resolve``: looked up on their server if not held, for a viewer)."""
         query = self._query(query)
         limit = max(0, min(limit, MAX_RESULTS))
         if following and viewer is None:
             raise UsageError("only a signed-in person can search among whom they follow")
+        if remote_query(query, self.site.host) is not None:
+            identity = await find_remote(self.site, query, resolve=resolve and viewer is not None)
+            if identity is None or offset > 0 or limit == 0:
+                return []
+            if following and viewer is not None:
+                async with self.node.db.read() as conn:
+                    relation = (await relationships.relation_rows(conn, viewer.identity, [identity]))[0]
+                if not (relation.following or relation.requested):
+                    return []
+            async with self.node.db.read() as conn:
+                return await People(conn, self.node.clock()).many([identity])
         linked = self._local_path(query)
         if linked is not None:
             found = _PERSON_PATH.fullmatch(linked)

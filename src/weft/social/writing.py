@@ -16,6 +16,7 @@ from weft.errors import Forbidden, NotFound, UsageError
 from weft.ratelimit import limit
 from weft.social.model import Draft, Status
 from weft.social.reading import Reader
+from weft.social.remote import remote_mentions
 from weft.store import interactions, people, statuses
 from weft.store.accounts import account_by
 from weft.store.schema import BOOST, LIKE
@@ -73,8 +74,10 @@ class Posting:
             raise UsageError(f"visibility must be one of {', '.join(VISIBILITIES)}")
         content: dict[str, Any] = {"type": "post", "text": text, "visibility": visibility}
         expires = self._expiry(draft.expires_in_ms)
+        # Fediverse people first, outside the read: finding one not held yet is a fetch.
+        elsewhere = await remote_mentions(self.site, mentions(text)[:64])
         async with self.node.db.read() as conn:
-            mentioned = await self._mentioned(conn, text)
+            mentioned = await self._mentioned(conn, text) + list(elsewhere.values())
             if draft.reply_to is not None:
                 parent = await self._parent(conn, account, draft.reply_to)
                 content["reply_to"] = parent.entry_id
@@ -115,7 +118,7 @@ class Posting:
 
     async def _mentioned(self, conn: AsyncConnection, text: str) -> list[str]:
         """DIDs of the accounts ``text`` mentions that this node knows (``@user``, ``@user@this-host``,
-        a DID's short form). Mentions of other servers stay text until federation resolves them."""
+        a DID's short form). Mentions of other servers are weft.social.remote's."""
         found: list[str] = []
         for user, host in mentions(text)[:64]:
             if host is not None and host.lower() != self.site.host.lower():

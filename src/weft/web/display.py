@@ -1,8 +1,15 @@
 """Statuses and people as the pages show them: plain values the templates read, with the
-post's HTML made here (weft.core.text.render_html), never from anything a person typed.
+post's HTML made here (weft.core.text.render_html) from what a person typed.
 
-URLs follow what every face shares: ``/@handle`` for a person, ``/@handle/{id}`` for a
-status, ``/tags/{name}`` for a tag, ``/media/{blob}`` for an image.
+The one exception is the Fediverse: a remote post's text and a remote person's bio come as
+HTML, which is shown only as weft.core.html.sanitize_html leaves it (Mastodon's strict
+allow-list: no scripts, styles, images or attributes beyond links), run here at every
+render whatever the store holds. Their images stay on their servers and are loaded from
+there (https only, without a Referer: the templates say ``referrerpolicy="no-referrer"``).
+
+URLs follow what every face shares: ``/@handle`` for a person (``/@user@host`` for a
+Fediverse person), ``/@handle/{id}`` for a status, ``/tags/{name}`` for a tag,
+``/media/{blob}`` for an image.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from weft.core.html import sanitize_html
 from weft.core.text import render_html
 from weft.social import Attachment, Status
 from weft.social.names import handle_of
@@ -57,9 +65,11 @@ def text_html(text: str, *, known: dict[str, str] | None = None, site_host: str 
     people = known or {}
 
     def mention_href(username: str, host: str | None) -> str | None:
-        # @bob@elsewhere is not our bob: mentions of other servers stay text.
-        if host is not None and host != site_host.lower():
-            return None
+        # @bob@elsewhere is not our bob: a mention of another server's person links to
+        # their page here only if the post named them (``known`` holds ``bob@elsewhere``).
+        if host is not None and host.lower() != site_host.lower():
+            handle = people.get(f"{username}@{host}".lower())
+            return f"/@{handle}" if handle else None
         handle = people.get(username.lower())
         return f"/@{handle}" if handle else None
 
@@ -82,6 +92,7 @@ class PersonView:
     followers: int
     following: int
     statuses: int
+    remote_url: str | None = None   # a Fediverse person's profile on their server
 
 
 def person_view(person: Person, base_url: str) -> PersonView:
@@ -89,18 +100,23 @@ def person_view(person: Person, base_url: str) -> PersonView:
     handle = handle_of(person)
     name = profile.get("name")
     bio = profile.get("bio")
+    bio_html = profile.get("bio_html")
     pairs = profile.get("fields")
     pairs = pairs if isinstance(pairs, list) else []
     fields = tuple((pair[0], text_html(pair[1])) for pair in pairs
                    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair))
+    if person.remote is not None and isinstance(bio_html, str) and bio_html:
+        shown_bio = Markup(sanitize_html(bio_html))   # sanitized just now, at render
+    else:
+        shown_bio = text_html(bio) if isinstance(bio, str) else Markup("")
     return PersonView(
         identity=person.identity, handle=handle,
         name=name.strip() if isinstance(name, str) and name.strip() else handle,
         url=f"/@{handle}", avatar=_image_url(profile, "avatar", base_url) or DEFAULT_AVATAR_PATH,
-        header=_image_url(profile, "header", base_url), bio=text_html(bio) if isinstance(bio, str) else Markup(""),
+        header=_image_url(profile, "header", base_url), bio=shown_bio,
         fields=fields, locked=profile.get("locked") is True, bot=profile.get("bot") is True,
         local=person.username is not None, followers=person.followers, following=person.following,
-        statuses=person.statuses)
+        statuses=person.statuses, remote_url=person.remote.url if person.remote is not None else None)
 
 
 @dataclass(frozen=True)
@@ -115,6 +131,32 @@ class ImageView:
 def _image(attachment: Attachment) -> ImageView:
     return ImageView(src=f"/media/{attachment.thumb or attachment.blob}", full=f"/media/{attachment.blob}",
                      alt=attachment.alt or "", width=attachment.width, height=attachment.height)
+
+
+def _remote_images(items: tuple[dict[str, Any], ...]) -> tuple[ImageView, ...]:
+    """A Fediverse post's images, where their server keeps them (https only, as the pages'
+    policy loads no other images; other media are left to the post's own page)."""
+    shown = []
+    for item in items:
+        url, preview, mime = item.get("url"), item.get("preview"), item.get("mime")
+        if "blob" in item or not isinstance(url, str) or not url.lower().startswith("https://"):
+            continue
+        if isinstance(mime, str) and not mime.startswith("image/"):
+            continue
+        src = preview if isinstance(preview, str) and preview.lower().startswith("https://") else url
+        alt = item.get("alt")
+        size = [value if type(value) is int else None for value in (item.get("width"), item.get("height"))]
+        shown.append(ImageView(src=src, full=url, alt=alt if isinstance(alt, str) else "",
+                               width=size[0], height=size[1]))
+    return tuple(shown)
+
+
+def _post_html(status: Status, known: dict[str, str], site_host: str) -> Markup:
+    """A post's text as HTML: a Fediverse post's own HTML, sanitized now, else made from its text."""
+    row = status.row
+    if row.html and row.text is not None:
+        return Markup(sanitize_html(row.html))   # sanitized just now, at render
+    return text_html(row.text or "", known=known, site_host=site_host)
 
 
 @dataclass(frozen=True)
@@ -142,6 +184,7 @@ class StatusView:
     is_reply: bool
     boosted_by: PersonView | None
     cursor: int = 0            # where the page after this status starts: a boost's own status id
+    remote_url: str | None = None   # a Fediverse post's page on its server
 
     @property
     def visibility_label(self) -> str:
@@ -156,11 +199,12 @@ def status_view(status: Status, viewer_identity: int | None, base_url: str) -> S
     known = {handle_of(person).lower(): handle_of(person) for person in status.mentioned}
     return StatusView(
         id=row.id, url=f"{author.url}/{row.id}", author=author, ts=row.ts, edited_ts=row.edited_ts,
-        expires=row.expires, html=text_html(row.text or "", known=known, site_host=site_host), text=row.text or "",
+        expires=row.expires, html=_post_html(status, known, site_host), text=row.text or "",
         summary=row.summary or None, sensitive=row.sensitive, visibility=row.visibility,
-        images=tuple(_image(a) for a in status.attachments), likes=row.likes, boosts=row.boosts,
+        images=tuple(_image(a) for a in status.attachments) + _remote_images(row.attachments),
+        likes=row.likes, boosts=row.boosts,
         replies=row.replies, favourited=status.favourited, reblogged=status.reblogged,
         bookmarked=status.bookmarked, mine=viewer_identity == row.author,
         boostable=row.visibility in ("public", "unlisted"), is_reply=row.reply_to is not None,
         boosted_by=person_view(status.boost.by, base_url) if status.boost is not None else None,
-        cursor=status.id)
+        cursor=status.id, remote_url=(row.url or row.origin) if row.origin is not None else None)

@@ -1,5 +1,6 @@
 """People's pages: a profile with the posts the visitor may see, who follows them and whom
-they follow, and the buttons to follow, block or mute them."""
+they follow, and the buttons to follow, block or mute them. A Fediverse person's page is
+``/@user@host``: who they are as their server says, and the posts of theirs held here."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ RELATIONS: Final = ("follow", "unfollow", "block", "unblock", "mute", "unmute")
 async def person_named(site: Site, handle: str) -> Person:
     """The person a handle in a URL names (NotFound if none here)."""
     async with site.node.db.read() as conn:
-        identity = await identity_named(conn, handle)
+        identity = await identity_named(conn, handle, local_host=site.host)
     if identity is None:
         raise NotFound(f"nobody called @{handle[:40]} here")
     return await site.social.following.person(identity)

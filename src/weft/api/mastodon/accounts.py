@@ -102,12 +102,15 @@ async def update_credentials(request: Request) -> JSONResponse:
 
 @endpoint
 async def lookup(request: Request) -> JSONResponse:
-    await authorize_if_token(request, *READ_ACCOUNTS)
+    grant = await authorize_if_token(request, *READ_ACCOUNTS)
     acct = request.query_params.get("acct", "")
     if not acct.strip():
         raise UsageError("acct is missing")
     site = site_of(request)
-    return JSONResponse(account_entity(await Directory(site).lookup(acct[:400]), site.base_url))
+    # A person signed in may have someone of another server looked up there; anyone else
+    # finds only whom this node holds (an anonymous request must not make it fetch).
+    person = await Directory(site).lookup(acct[:400], resolve=grant is not None and grant.account is not None)
+    return JSONResponse(account_entity(person, site.base_url))
 
 
 @endpoint

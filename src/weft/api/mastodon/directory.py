@@ -16,6 +16,7 @@ from weft.api.mastodon.entities import SHORT_DID_CHARS
 from weft.core.ids import DID_PREFIX, is_did_weft
 from weft.errors import NotFound, UsageError
 from weft.ratelimit import limit
+from weft.social.remote import find_remote
 from weft.store import people
 from weft.store.accounts import account_by
 
@@ -121,13 +122,17 @@ class Directory:
             raise NotFound(f"no account {text[:40]!r}")
         return await self.person(int(text))
 
-    async def lookup(self, acct: str) -> Person:
+    async def lookup(self, acct: str, *, resolve: bool = False) -> Person:
         """The person ``acct`` names: ``username``, ``username@this-host``, a DID's short form,
-        or a whole DID. Accounts on other servers are not found here (yet)."""
+        or a whole DID; or ``user@other-host``, a Fediverse person held here or, with
+        ``resolve``, looked up on their server (weft.social.remote)."""
         name = acct.strip().removeprefix("@")
         user, _, host = name.partition("@")
         if host and host.lower() != self.site.host.lower():
-            raise NotFound(f"no account {acct[:80]!r} on this server")
+            identity = await find_remote(self.site, name, resolve=resolve)
+            if identity is None:
+                raise NotFound(f"no account {acct[:80]!r} found")
+            return await self.person(identity)
         async with self.site.node.db.read() as conn:
             identity = await self._identity_named(conn, user)
         if identity is None:

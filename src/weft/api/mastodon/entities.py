@@ -14,6 +14,11 @@ row id (``identities.id``) as its id, written as a string as Mastodon's ids are.
   change, since a DID does not. ``acct`` is the same short form, with no ``@host``: the
   identity is not on another server, it is wherever its logs are.
 
+- A Fediverse person (an actor of another server) is ``user@host`` as ``acct`` and
+  ``user`` as ``username``; ``url`` is their profile page there and ``uri`` their actor
+  IRI. ``note`` is their bio's HTML, sanitized again here (weft.core.html) whatever was
+  stored; their counts are what this node holds of them.
+
 Times are ISO 8601 in UTC with milliseconds and ``Z``. ``created_at`` is the day the
 account was made (midnight), as Mastodon gives it; for an identity not hosted here, the
 day of its genesis operation, or 1970-01-01 for one this node has only heard named (a
@@ -29,6 +34,7 @@ import html
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from weft.core.html import sanitize_html
 from weft.core.text import render_html
 from weft.social.names import SHORT_DID_CHARS, handle_of, short_did
 
@@ -105,13 +111,21 @@ def account_entity(person: Person, base_url: str) -> dict[str, Any]:
     handle = handle_of(person)
     profile = person.profile
     bio = profile.get("bio") if isinstance(profile.get("bio"), str) else ""
-    url = f"{base_url}/@{handle}"
+    url = uri = f"{base_url}/@{handle}"
+    username = handle
+    note = _html(bio or "", base_url)
+    if person.remote is not None:
+        username = handle.partition("@")[0]
+        url, uri = person.remote.url, person.remote.iri
+        bio_html = profile.get("bio_html")
+        if isinstance(bio_html, str) and bio_html:
+            note = sanitize_html(bio_html)
     avatar = _image(profile, "avatar", base_url, DEFAULT_AVATAR_PATH)
     header = _image(profile, "header", base_url, DEFAULT_HEADER_PATH)
     name = profile.get("name")
     return {
         "id": str(person.identity),
-        "username": handle,
+        "username": username,
         "acct": handle,
         "display_name": name if isinstance(name, str) else "",
         "locked": profile.get("locked") is True,
@@ -120,9 +134,9 @@ def account_entity(person: Person, base_url: str) -> dict[str, Any]:
         "indexable": False,
         "group": False,
         "created_at": iso_time(_midnight(person.created_at or 0)),
-        "note": _html(bio or "", base_url),
+        "note": note,
         "url": url,
-        "uri": url,
+        "uri": uri,
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,

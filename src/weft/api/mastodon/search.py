@@ -4,9 +4,11 @@
   of each (default 20, at most 40) after ``offset``. Statuses are found only by a
   signed-in person and only among those they may see; as on Mastodon, a search without a
   token finds accounts and hashtags, and may not page with ``offset``. ``following`` keeps
-  the people the caller follows, ``account_id`` the posts of one person. ``resolve`` is
-  accepted and changes nothing: weft looks nothing up on other servers.
-- ``GET /api/v1/accounts/search``: people (default 40, at most 80), for a person's token.
+  the people the caller follows, ``account_id`` the posts of one person. A query that is
+  a Fediverse person's handle (``@user@host``) or actor URL finds them if held here; with
+  ``resolve=true`` and a person's token, they are looked up on their server if not.
+- ``GET /api/v1/accounts/search``: people (default 40, at most 80), for a person's token;
+  ``resolve`` as above.
 - ``GET /api/v1/trends/tags`` (and ``/api/v1/trends``): hashtags most people used in
   public posts today and yesterday, paged by ``offset``.
 - ``GET /api/v1/tags/{name}``: one hashtag with its history; nobody "follows" hashtags
@@ -97,7 +99,8 @@ async def search_v2(request: Request) -> JSONResponse:
     site = site_of(request)
     found = await site.social.search.everything(
         viewer, query, kinds=kinds, limit=limit, offset=offset,
-        following=bool(params.flag("following")) and viewer is not None, account=account)
+        following=bool(params.flag("following")) and viewer is not None, account=account,
+        resolve=bool(params.flag("resolve")) and viewer is not None)
     base_url = site.base_url
     return JSONResponse({
         "accounts": [account_entity(person, base_url) for person in found.accounts],
@@ -114,7 +117,8 @@ async def account_search(request: Request) -> JSONResponse:
     offset = integer(params, "offset", maximum=10_000) or 0
     site = site_of(request)
     found = await site.social.search.accounts(viewer, params.text("q", limit=MAX_QUERY_CHARS) or "", limit=limit,
-                                              offset=offset, following=bool(params.flag("following")))
+                                              offset=offset, following=bool(params.flag("following")),
+                                              resolve=bool(params.flag("resolve")))
     return _offset_page(request, [account_entity(person, site.base_url) for person in found],
                         offset=offset, limit=limit)
 

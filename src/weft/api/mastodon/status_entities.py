@@ -10,6 +10,13 @@ the client API and the streaming API shape a post the same way.
 - ``content`` is HTML from ``weft.core.text.render_html``: mentions of the people the post
   names (whom this node knows) link to ``{base}/@handle``, hashtags to ``{base}/tags/name``;
   any other mention stays text. A deleted or expired post shows no text at all.
+- A Fediverse post's ``content`` is its HTML, sanitized again here (weft.core.html)
+  whatever was stored; its ``uri`` is its object IRI and ``url`` its page there (else the
+  IRI), and its media are the remote files (``remote_url``; ``url`` the same, as nothing
+  is copied here). A post written here has ``uri`` ``{base}/objects/{entry id}``, its
+  ActivityPub object (weft.federation.urls.object_url, which this face may not import:
+  the same f-string, kept in step by the tests).
+- Mentions of Fediverse people link to their profile pages there.
 - ``text`` (the plain source) is only in the answer to a delete, for "delete and redraft",
   and in StatusSource, as Mastodon does.
 - weft's notification kind ``reply`` is a ``mention`` to Mastodon clients, which know no other.
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from weft.api.mastodon.entities import MASTODON_VISIBILITY, account_entity, handle_of, iso_time
+from weft.core.html import sanitize_html
 from weft.core.text import render_html
 
 if TYPE_CHECKING:
@@ -31,8 +39,9 @@ if TYPE_CHECKING:
     from weft.store.people import Person
 
 __all__ = ["MASTODON_VISIBILITY", "NOTIFICATION_TYPES", "WEFT_VISIBILITY", "context_entity",
-           "marker_entity", "media_entity", "notification_entity", "notification_type", "status_edit_entities",
-           "status_entity", "status_source_entity", "status_url", "upload_entity"]
+           "marker_entity", "media_entity", "notification_entity", "notification_type", "object_uri", "person_url",
+           "remote_media_entity", "status_edit_entities", "status_entity", "status_source_entity", "status_url",
+           "upload_entity"]
 
 WEFT_VISIBILITY: Final = {mastodon: weft for weft, mastodon in MASTODON_VISIBILITY.items()}
 
@@ -46,18 +55,31 @@ def status_url(person: Person, status_id: int, base_url: str) -> str:
     return f"{base_url}/@{handle_of(person)}/{status_id}"
 
 
+def object_uri(entry_id: str, base_url: str) -> str:
+    """The ActivityPub object of an entry written here (weft.federation.urls.object_url)."""
+    return f"{base_url}/objects/{entry_id}"
+
+
+def person_url(person: Person, base_url: str) -> str:
+    """Where a person's profile is: their page there for a Fediverse person, else here."""
+    return person.remote.url if person.remote is not None else f"{base_url}/@{handle_of(person)}"
+
+
 def _content(status: Status, base_url: str) -> str:
     text = status.row.text
+    if status.row.html and text is not None:
+        return sanitize_html(status.row.html)
     if not text:
         return ""
     host = urlsplit(base_url).netloc.lower()
     known = {handle_of(person).lower(): person for person in (*status.mentioned, status.author)}
 
     def mention_href(user: str, mention_host: str | None) -> str | None:
-        if mention_host is not None and mention_host != host:
-            return None
+        if mention_host is not None and mention_host.lower() != host:
+            person = known.get(f"{user}@{mention_host}".lower())
+            return None if person is None or person.remote is None else person.remote.url
         person = known.get(user.lower())
-        return None if person is None else f"{base_url}/@{handle_of(person)}"
+        return None if person is None else person_url(person, base_url)
 
     return render_html(text, mention_href=mention_href, tag_href=lambda name: f"{base_url}/tags/{name}")
 
@@ -86,6 +108,37 @@ def media_entity(attachment: Attachment, base_url: str) -> dict[str, Any]:
     }
 
 
+_MEDIA_TYPES: Final = (("image/gif", "gifv"), ("image/", "image"), ("video/", "video"), ("audio/", "audio"))
+
+
+def remote_media_entity(item: dict[str, Any], index: int, row_id: int) -> dict[str, Any]:
+    """The MediaAttachment of a Fediverse post's file, left on its server: ``url`` and
+    ``remote_url`` both name it there (clients load it from there)."""
+    mime = item["mime"] if isinstance(item.get("mime"), str) else ""
+    kind = next((name for prefix, name in _MEDIA_TYPES if mime.startswith(prefix)), "unknown")
+    original = _size(item.get("width"), item.get("height"))
+    preview = item.get("preview") if isinstance(item.get("preview"), str) else None
+    return {
+        "id": f"{row_id}{index:02d}",
+        "type": kind,
+        "url": item["url"],
+        "preview_url": preview or item["url"],
+        "remote_url": item["url"],
+        "preview_remote_url": preview,
+        "text_url": None,
+        "meta": {} if original is None else {"original": original},
+        "description": item.get("alt") if isinstance(item.get("alt"), str) else None,
+        "blurhash": item.get("blurhash") if isinstance(item.get("blurhash"), str) else None,
+    }
+
+
+def _media(status: Status, base_url: str) -> list[dict[str, Any]]:
+    """A post's images kept here, then the files of a Fediverse post left on its server."""
+    remote = [item for item in status.row.attachments if isinstance(item.get("url"), str) and "blob" not in item]
+    return ([media_entity(a, base_url) for a in status.attachments]
+            + [remote_media_entity(item, index, status.row.row) for index, item in enumerate(remote)])
+
+
 def upload_entity(upload: Upload, base_url: str) -> dict[str, Any]:
     """The MediaAttachment of an upload: ``url`` is null until it is processed."""
     ready = upload.state == "ready" and upload.blob is not None
@@ -105,17 +158,21 @@ def upload_entity(upload: Upload, base_url: str) -> dict[str, Any]:
 
 def _mention(person: Person, base_url: str) -> dict[str, str]:
     handle = handle_of(person)
-    return {"id": str(person.identity), "username": handle, "url": f"{base_url}/@{handle}", "acct": handle}
+    return {"id": str(person.identity), "username": handle.partition("@")[0], "url": person_url(person, base_url),
+            "acct": handle}
 
 
 def _own(status: Status, base_url: str) -> dict[str, Any]:
     """The entity of the post itself (no boost around it)."""
     row = status.row
     url = status_url(status.author, row.id, base_url)
+    uri = object_uri(row.entry_id, base_url)
+    if row.origin is not None:   # a Fediverse post: where it lives
+        uri, url = row.origin, row.url or row.origin
     gone = row.text is None
     return {
         "id": str(row.id),
-        "uri": url,
+        "uri": uri,
         "url": url,
         "created_at": iso_time(row.ts),
         "edited_at": None if row.edited_ts is None else iso_time(row.edited_ts),
@@ -124,7 +181,7 @@ def _own(status: Status, base_url: str) -> dict[str, Any]:
         "visibility": MASTODON_VISIBILITY.get(row.visibility, "public"),
         "sensitive": row.sensitive,
         "spoiler_text": "" if gone else (row.summary or ""),
-        "media_attachments": [] if gone else [media_entity(a, base_url) for a in status.attachments],
+        "media_attachments": [] if gone else _media(status, base_url),
         "application": None,
         "mentions": [_mention(person, base_url) for person in status.mentioned],
         "tags": [{"name": name, "url": f"{base_url}/tags/{name}"} for name in row.tags],
@@ -161,7 +218,7 @@ def status_entity(status: Status, base_url: str, *, with_source: bool = False) -
     return {
         **own,
         "id": str(boost.id),
-        "uri": f"{booster}/activity",
+        "uri": object_uri(boost.entry_id, base_url),
         "url": booster,
         "created_at": iso_time(boost.ts),
         "edited_at": None,
@@ -194,7 +251,7 @@ def status_edit_entities(status: Status, versions: Sequence[dict[str, Any]], bas
     Images cannot be changed by an edit in weft, so every version shows the post's images.
     """
     account = account_entity(status.author, base_url)
-    media = [media_entity(a, base_url) for a in status.attachments]
+    media = _media(status, base_url)
     edits = []
     for version in versions:
         text = version.get("text")
@@ -213,7 +270,9 @@ def status_edit_entities(status: Status, versions: Sequence[dict[str, Any]], bas
 
 
 def _with_text(status: Status, text: str | None) -> Status:
-    return replace(status, row=replace(status.row, text=text))
+    # A Fediverse post's HTML is of its newest version: older ones show their plain text.
+    html = status.row.html if text == status.row.text else None
+    return replace(status, row=replace(status.row, text=text, html=html))
 
 
 def context_entity(ancestors: Sequence[Status], descendants: Sequence[Status], base_url: str) -> dict[str, Any]:
