@@ -18,8 +18,9 @@ the rest, so the same activity twice is stored once:
 - Like -> ``like``; Announce -> ``boost`` (a public object not held yet is fetched first);
   Block -> ``block``; Undo of a Follow, Like, Announce or Block -> ``unfollow``, the
   ``delete`` of the like or boost entry, ``unblock``.
-- Add/Remove (featured posts) are accepted and ignored; Flag and Move are read and handed
-  to :meth:`Inbound.handed_later`, which records nothing yet.
+- Add/Remove (featured posts) are accepted and ignored; a Flag becomes a report for the
+  administrators (weft.social.moderation); Move is read and handed to
+  :meth:`Inbound.handed_later`, which records nothing yet.
 
 Whatever concerns nobody here, or names what is not held, is dropped with a note: an
 inbox answers 202 either way.
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["Inbound", "Received"]
 
 log = logging.getLogger("weft.federation.inbound")
+MAX_FLAGGED: Final = 40   # objects read of one Flag: the person and some of their posts
 _UNDONE: Final = {"follow": "unfollow", "block": "unblock"}
 
 
@@ -86,8 +88,8 @@ class Inbound:
             return Received(note=str(error))
 
     async def handed_later(self, kind: str, activity: ASObject, turn: Turn) -> Received:
-        """Flag (a report) and Move (an account moving): read, and left for the moderation
-        and migration work to come; nothing is recorded yet."""
+        """Move (an account moving): read, and left for the migration work to come; nothing
+        is recorded yet."""
         log.info("%s from %s received; not acted on yet", kind, turn.actor.iri[:200])
         return Received(note=f"{kind} is received but not acted on yet")
 
@@ -247,10 +249,35 @@ class Inbound:
     async def _later(self, turn: Turn, activity: ASObject) -> Received:
         return await self.handed_later(activity.types[0], activity, turn)
 
+    # -- reports ---------------------------------------------------------------------
+
+    async def _flag(self, turn: Turn, activity: ASObject) -> Received:
+        """A report from another server's moderators about one of ours (Mastodon sends it
+        from its instance actor, naming the person and some of their posts): recorded for
+        our administrators, once per Flag id (decision 0008)."""
+        target: int | None = None
+        entries: list[str] = []
+        for ref in activity.object[:MAX_FLAGGED]:
+            iri = iri_of(ref)
+            person = await turn.person(iri)
+            if person is not None:
+                target = target if target is not None else person.identity
+                continue
+            entry = await turn.entry_of(iri)
+            if entry is not None:
+                entries.append(entry_id_text(entry))
+        if target is None:
+            return Received(note="a Flag about nobody here")
+        origin = activity.id or f"{turn.actor.iri}#flag-{turn.now}"
+        made = await self.federation.site.social.moderation.received_flag(
+            origin=origin, origin_host=turn.actor.host, target=target, entries=entries,
+            comment=(activity.content or "")[:1000])
+        return Received(note=None if made is not None else "held already, or reports from there are rejected")
+
 
 _HANDLERS: Final = {
     "Create": Inbound._create, "Update": Inbound._update, "Delete": Inbound._delete,
     "Follow": Inbound._follow, "Accept": Inbound._answer, "Reject": Inbound._answer,
     "Block": Inbound._block, "Undo": Inbound._undo, "Like": Inbound._react, "Announce": Inbound._react,
-    "Add": Inbound._ignored, "Remove": Inbound._ignored, "Flag": Inbound._later, "Move": Inbound._later,
+    "Add": Inbound._ignored, "Remove": Inbound._ignored, "Flag": Inbound._flag, "Move": Inbound._later,
 }

@@ -83,6 +83,10 @@ class Inbox:
             signed = parse(method=request.method, url=self._url(request), headers=_headers(request), body=body,
                            now=self.federation.site.node.clock())
             self._rate_limit(signed.key_id)
+            actor_iri = iri_of(activity.actor[0]) if activity.actor else None
+            for sender in (signed.key_id, actor_iri):
+                if sender and await self.federation.suspended(sender):
+                    raise _Refused(403, f"{urlsplit(sender).hostname} is suspended here")
             owner = await self._verified(signed, activity)
             if owner is None:
                 return Response(status_code=202)

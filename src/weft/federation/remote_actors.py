@@ -106,6 +106,8 @@ class RemoteActors:
     # -- fetching ----------------------------------------------------------------------
 
     async def _fetch(self, iri: str) -> FetchedDocument:
+        if await self.federation.suspended(iri):
+            raise RemoteActorError(f"{iri[:200]}: its server is suspended here")
         client = self.federation.client
         try:
             return await client.fetch(iri, signer=await self.federation.instance_signer())

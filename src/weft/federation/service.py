@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from weft.errors import UsageError
 from weft.federation.actor_keys import ActorKeys
@@ -106,6 +107,15 @@ class Federation:
     @property
     def base_url(self) -> str:
         return self.site.base_url
+
+    async def suspended(self, url: str) -> bool:
+        """Whether server moderation suspended the host of ``url`` (or ``url`` is a bare host):
+        nothing is fetched from, accepted from or delivered to it (decision 0008)."""
+        host = urlsplit(url).hostname if "://" in url else url
+        if not host:
+            return False
+        policy = await self.site.social.moderation.policy(host)
+        return policy is not None and policy.suspended
 
     async def instance_signer(self) -> Signer:
         """Signs fetches as the instance actor (what authorized-fetch servers require)."""
