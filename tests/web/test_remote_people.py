@@ -64,3 +64,15 @@ async def test_a_remote_persons_page_their_post_and_a_follow_that_waits(
         mention = await alice.compose(f"hello @bob@{HOST}")
         shown = (await stranger.get(f"/@alice/{mention.id}")).text
         assert f'<a href="/@bob@{HOST}"' in shown
+
+
+async def test_the_sites_directory_finds_nobody_where_no_server_answers(
+        make_config: Callable[[str], NodeConfig]) -> None:
+    environ = {**ENV, "WEFT_FEDERATION_ALLOW_PRIVATE": "1", "WEFT_FEDERATION_ALLOW_HTTP": "1"}
+    async with serving(make_config("n"), environ=environ) as running:
+        directory = running.site.directory
+        assert directory is not None          # the node assembly set it (site_routes)
+        closed = "127.0.0.1:9"                 # the discard port: nothing listens on loopback
+        for query in (f"nobody@{closed}", f"http://{closed}/users/nobody", f"http://{closed}/@nobody",
+                      "not a handle", f"{running.url}/users/nobody"):
+            assert await directory.resolve(query) is None, query

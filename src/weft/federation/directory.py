@@ -4,8 +4,8 @@ over federation's remote actors.
 The social service cannot import federation (the client API imports it, and the protocol
 faces stay apart), so the node assembly sets an :class:`ActorDirectory` on
 ``site.directory`` beside ``site.federation``; the social service only calls ``resolve``.
-A handle goes through WebFinger, an URL is fetched as an actor (a profile page's URL is
-answered with the actor by Mastodon and most others). Whatever fails (no such person, a
+A handle goes through WebFinger, a URL is fetched as an actor (and a profile page's URL,
+``https://host/@user``, whose document is an actor of another id, goes by its handle). Whatever fails (no such person, a
 server that does not answer, a document that is no actor) is "not found": the person
 searching gets no result, never an error about someone else's server.
 """
@@ -13,25 +13,22 @@ searching gets no result, never an error about someone else's server.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+import re
+from typing import TYPE_CHECKING, Final
+from urllib.parse import unquote, urlsplit
 
 from weft.core.ids import is_actor_iri
 from weft.errors import WeftError
 
 if TYPE_CHECKING:
+    from weft.federation.remote_actors import RemoteActor
     from weft.site import Site
 
 __all__ = ["ActorDirectory"]
 
 log = logging.getLogger("weft.federation.directory")
-
-
-class _Actors(Protocol):
-    """What the directory needs of weft.federation.remote_actors.RemoteActors."""
-
-    async def actor(self, iri: str) -> Any: ...
-
-    async def resolve_handle(self, handle: str) -> Any: ...
+# A profile page as Mastodon, Pleroma and Akkoma write it: https://host/@user
+_PROFILE_PATH: Final = re.compile(r"/@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,63})/?")
 
 
 class ActorDirectory:
@@ -40,25 +37,29 @@ class ActorDirectory:
     def __init__(self, site: Site) -> None:
         self.site = site
 
-    def _actors(self) -> _Actors | None:
-        # Read when asked, not when made: the federation service sets up its remote actors itself.
-        actors: _Actors | None = getattr(self.site.federation, "actors", None)
-        return actors
-
     async def resolve(self, query: str) -> int | None:
         """The identity row of the actor a handle (``user@host``, ``@`` in front or not) or an
         actor's or profile's URL names, fetched and stored if needed; None if none is found."""
-        actors = self._actors()
-        if actors is None:
+        federation = self.site.federation
+        if federation is None:
             return None
         query = query.strip()
         try:
+            found: RemoteActor
             if is_actor_iri(query):
-                found = await actors.actor(query)
+                try:
+                    found = await federation.actors.actor(query)
+                except WeftError:
+                    # A profile page's URL answers with the actor, whose id is another URL:
+                    # the handle the page names finds it through WebFinger.
+                    page = urlsplit(query)
+                    named = _PROFILE_PATH.fullmatch(unquote(page.path))
+                    if named is None:
+                        raise
+                    found = await federation.actors.resolve_handle(f"{named.group(1)}@{page.netloc}")
             else:
-                found = await actors.resolve_handle(query.removeprefix("@"))
+                found = await federation.actors.resolve_handle(query.removeprefix("@"))
         except WeftError as exc:
             log.info("no actor found for %r: %s", query[:200], exc)
             return None
-        identity = getattr(found, "identity", None)
-        return identity if isinstance(identity, int) else None
+        return found.identity
