@@ -57,11 +57,12 @@ class RunningSite:
 @contextlib.asynccontextmanager
 async def serving(config: NodeConfig, *, limits: Limits | None = None,
                   environ: Mapping[str, str] | None = None,
-                  public_url: str | None = None) -> AsyncIterator[RunningSite]:
+                  public_url: str | None = None, port: int = 0) -> AsyncIterator[RunningSite]:
     """Serve the web app of a node on ``config`` until the block ends; ``public_url`` is
     the Site's base URL (default: the loopback address it is served at)."""
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         async with Node.open(config) as node:
