@@ -16,7 +16,7 @@ from weft.config import NodeConfig
 from weft.social import Draft
 from weft.store.statuses import Page
 
-from ..web.site_server import RunningSite, serving
+from ..web.site_server import RunningSite, serving, sign_in
 
 WAIT_S = 20.0
 
@@ -68,6 +68,12 @@ async def test_two_nodes_follow_post_reply_like_edit_delete_and_suspend(tmp_path
         bob = await b.site.accounts.sign_up("bob", "a fine password", by_admin=True)
         b_host = b.site.host
         assert a.site.directory is not None
+
+        await b.site.accounts.sign_up("carol", "a fine password", by_admin=True)
+        async with a.client() as browser:                                   # the web's search looks people up
+            assert (await sign_in(browser, "alice", "a fine password")).status_code == 303
+            found = await browser.get("/search", params={"q": f"@carol@{b_host}"})
+            assert found.status_code == 200 and f"carol@{b_host}" in found.text
 
         bob_here = await a.site.directory.resolve(f"bob@{b_host}")           # WebFinger, then the actor
         assert bob_here is not None

@@ -46,7 +46,9 @@ async def search(request: Request, site: Site) -> Response:
     kinds: tuple[str, ...] = ("accounts", "hashtags", "statuses") if viewer is not None else ("accounts", "hashtags")
     if offset:
         kinds = ("statuses",) if viewer is not None else ()
-    found = await finder.everything(viewer, query, kinds=kinds, limit=PAGE_SIZE, offset=offset)
+    # A signed-in person's search for @user@host looks them up on their server, as Mastodon's does.
+    found = await finder.everything(viewer, query, kinds=kinds, limit=PAGE_SIZE, offset=offset,
+                                    resolve=viewer is not None and not offset)
     identity = viewer.identity if viewer is not None else None
     statuses = [status_view(status, identity, site.base_url) for status in found.statuses]
     return render(request, "search.html", title=f"Search: {query}", heading="Search", query=query, searched=True,
