@@ -81,7 +81,7 @@ class Inboxes:
     keys: dict[str, str] = field(default_factory=dict)
     answers: dict[str, int] = field(default_factory=dict)
     retry_after: dict[str, str] = field(default_factory=dict)
-    hold: float = 0.0                 # seconds each answer waits (a slow server)
+    gate: asyncio.Event | None = None  # while set here and not yet set itself, answers wait
     received: list[Received] = field(default_factory=list)   # answered 2xx
     refused: list[Received] = field(default_factory=list)    # answered otherwise
 
@@ -104,8 +104,8 @@ class Inboxes:
                 signed_by = signed.key_id
         except SignatureRejected:
             signed_by = None
-        if self.hold:
-            await asyncio.sleep(self.hold)
+        if self.gate is not None:
+            await self.gate.wait()
         status = self.answers.get(host, 202)
         seen = Received(host, request.url.path, body, signed_by)
         (self.received if 200 <= status < 300 else self.refused).append(seen)

@@ -84,7 +84,8 @@ class Deliverer:
         return len(claimed)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until ``stop`` is set; then let what is in flight finish (for a while)."""
+        """Deliver until ``stop`` is set; then let what is in flight finish (for a while).
+        Cancelled, it drops what is in flight: the leases bring it back."""
         try:
             while not stop.is_set():
                 self._kick.clear()
@@ -101,8 +102,11 @@ class Deliverer:
                         await self._kick.wait()
                 if self._tasks and not stop.is_set():
                     await asyncio.sleep(SETTLE_PAUSE_S)
-        finally:
-            await self._wind_down()
+        except asyncio.CancelledError:
+            for task in self._tasks:
+                task.cancel()
+            raise
+        await self._wind_down()
 
     async def _wind_down(self) -> None:
         if self._tasks:

@@ -125,11 +125,14 @@ async def claim_deliveries(conn: AsyncConnection, now: int, room: Mapping[str, i
     d = federation_deliveries
     down = select(federation_hosts.c.host).where(federation_hosts.c.host == d.c.host,
                                                  federation_hosts.c.down_until > now)
+    # No wider window than ``limit``: on PostgreSQL every row the query returns stays locked
+    # until the claim commits, and another worker's claim skips it meanwhile. Rows over a
+    # host's room are left for the next round, which skips that host once it is full.
     query = (select(d.c.id, d.c.inbox, d.c.host, d.c.actor_identity, d.c.actor, d.c.body, d.c.attempts,
                     d.c.created_at)
              .where(d.c.state == "pending", d.c.next_at <= now, ~down.exists(),
                     *([d.c.host.not_in(full)] if full else []))
-             .order_by(d.c.next_at).limit(max(limit * 4, 256)))
+             .order_by(d.c.next_at).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(of=d, skip_locked=True)
     taken: list[ClaimedDelivery] = []
@@ -141,8 +144,6 @@ async def claim_deliveries(conn: AsyncConnection, now: int, room: Mapping[str, i
         per[host] = per.get(host, 0) + 1
         taken.append(ClaimedDelivery(int(row[0]), str(row[1]), host, int(row[3]), str(row[4]), bytes(row[5]),
                                      int(row[6]), int(row[7])))
-        if len(taken) >= limit:
-            break
     if taken:
         await conn.execute(update(d).where(d.c.id.in_([t.id for t in taken])).values(next_at=now + lease_ms))
     return taken
