@@ -82,6 +82,7 @@ class Inboxes:
     answers: dict[str, int] = field(default_factory=dict)
     retry_after: dict[str, str] = field(default_factory=dict)
     gate: asyncio.Event | None = None  # while set here and not yet set itself, answers wait
+    arrived: int = 0                  # POSTs that came in, answered or not yet
     received: list[Received] = field(default_factory=list)   # answered 2xx
     refused: list[Received] = field(default_factory=list)    # answered otherwise
 
@@ -92,6 +93,7 @@ class Inboxes:
         return sorted(r.host for r in self.received)
 
     async def handle(self, request: Request) -> Response:
+        self.arrived += 1
         body = await request.body()
         host_header = request.headers["host"]
         host = host_header.rsplit(":", 1)[0]

@@ -1,0 +1,126 @@
+"""``weft worker`` processes delivering the outbox of a node on PostgreSQL, and ``weft serve``
+delivering it in-process on SQLite, to inboxes served on loopback by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import FakeClock
+from tests.federation.outbox_world import ENV, Inboxes, World, inboxes, world
+from weft.config import NodeConfig
+from weft.federation.delivery import LEASE_MS
+from weft.node import system_clock
+
+from .program import start
+from .test_postgresql import pg_env  # noqa: F401 - the fixture
+from .test_serve import serve, stop
+
+FOLLOWERS = 6
+POSTS = 4
+EXPECTED = FOLLOWERS * (POSTS + 1)        # and the sign-up's profile Update
+
+
+class WallClock(FakeClock):
+    """The real time (shifted by ``offset_ms``), as the worker processes read it."""
+
+    def __init__(self, offset_ms: int = 0) -> None:
+        super().__init__()
+        self.offset_ms = offset_ms
+
+    def __call__(self) -> int:
+        return system_clock() + self.offset_ms
+
+
+async def prepare(w: World, boxes: Inboxes) -> None:
+    """Followers of alice on 127.0.0.1 (the one host the worker processes can resolve to
+    loopback), each with an inbox of their own, and posts of hers queued."""
+    await w.trust_alice(boxes)
+    for index in range(FOLLOWERS):
+        await w.follower(f"p{index}", "127.0.0.1", boxes, shared=False)
+    for index in range(POSTS):
+        await w.post(f"post {index}")
+
+
+async def until(w: World, done: int, processes: list[subprocess.Popen[str]], seconds: float = 45) -> None:
+    deadline = time.monotonic() + seconds
+    while (await w.counts())["done"] < done:
+        for process in processes:
+            assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, await w.counts()
+        await asyncio.sleep(0.1)
+
+
+def worker(data: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return start(("worker", "--public-url", "https://weft.test", *args), data, {**ENV, **env})
+
+
+def ended(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Traceback" not in err, err
+    return out
+
+
+async def test_two_worker_processes_share_the_queue_and_send_each_delivery_once(
+        tmp_path: Path, pg_env: dict[str, str]) -> None:  # noqa: F811
+    clock = WallClock()
+    data = tmp_path / "node"
+    async with inboxes(clock) as boxes, world(NodeConfig(data, pg_env["WEFT_DATABASE_URL"]), clock) as w:
+        await prepare(w, boxes)
+        workers = [worker(data, pg_env, "--concurrency", "3") for _ in range(2)]
+        try:
+            await until(w, EXPECTED, workers)
+        finally:
+            outs = [ended(process) for process in workers]
+        assert all("weft worker delivering for https://weft.test" in out and "stopped" in out for out in outs)
+        sent = [(r.path, r.body) for r in boxes.received]
+        assert len(sent) == len(set(sent)) == EXPECTED
+        assert {r.signed_by for r in boxes.received} == {"https://weft.test/users/alice#main-key"}
+
+
+async def test_what_a_killed_worker_held_is_delivered_by_the_next(tmp_path: Path,
+                                                                 pg_env: dict[str, str]) -> None:  # noqa: F811
+    clock = WallClock()
+    data = tmp_path / "node"
+    async with inboxes(clock) as boxes, world(NodeConfig(data, pg_env["WEFT_DATABASE_URL"]), clock) as w:
+        await prepare(w, boxes)
+        boxes.gate = gate = asyncio.Event()         # nothing is answered: the worker holds its claims
+        doomed = worker(data, pg_env)
+        deadline = time.monotonic() + 30
+        while not boxes.arrived:
+            assert doomed.poll() is None and time.monotonic() < deadline, doomed.communicate()
+            await asyncio.sleep(0.05)
+        doomed.kill()                               # SIGKILL: no clean stop, nothing settled
+        doomed.communicate(timeout=10)
+        gate.set()
+        boxes.gate = None
+        # The next worker comes when the leases have run out (its clock moved on, not ours).
+        clock.offset_ms = LEASE_MS + 60_000
+        rescuer = worker(data, {**pg_env, "WEFT_CLOCK_OFFSET_MS": str(clock.offset_ms)})
+        try:
+            await until(w, EXPECTED, [rescuer])
+        finally:
+            ended(rescuer)
+        counts = await w.counts()
+        assert (counts["done"], counts["pending"], counts["failed"]) == (EXPECTED, 0, 0)
+        assert len({(r.path, r.body) for r in boxes.received}) == EXPECTED   # each at least once
+
+
+async def test_serve_delivers_in_its_own_process_on_sqlite(tmp_path: Path) -> None:
+    clock = WallClock()
+    data = tmp_path / "node"
+    async with inboxes(clock) as boxes, world(NodeConfig.resolve(data, None), clock) as w:
+        await prepare(w, boxes)
+        # In a thread: the inboxes answer on this loop while serve starts (and starts delivering).
+        process, _url, _ = await asyncio.to_thread(serve, data, "--workers", "3", "--public-url",
+                                                   "https://weft.test", env=ENV)
+        try:
+            await until(w, EXPECTED, [process])
+        finally:
+            _out, err = stop(process, signal.SIGINT)
+        assert "--workers is for PostgreSQL and is ignored" in err
+        assert len(boxes.received) == EXPECTED
