@@ -65,18 +65,20 @@ def ended(process: subprocess.Popen[str]) -> str:
     return out
 
 
-async def test_two_worker_processes_share_the_queue_and_send_each_delivery_once(
+async def test_serve_starts_worker_processes_on_postgresql_that_send_each_delivery_once(
         tmp_path: Path, pg_env: dict[str, str]) -> None:  # noqa: F811
     clock = WallClock()
     data = tmp_path / "node"
     async with inboxes(clock) as boxes, world(NodeConfig(data, pg_env["WEFT_DATABASE_URL"]), clock) as w:
         await prepare(w, boxes)
-        workers = [worker(data, pg_env, "--concurrency", "3") for _ in range(2)]
+        process, _url, _ = await asyncio.to_thread(serve, data, "--workers", "2", "--public-url",
+                                                   "https://weft.test", env={**ENV, **pg_env})
         try:
-            await until(w, EXPECTED, workers)
+            await until(w, EXPECTED, [process])
         finally:
-            outs = [ended(process) for process in workers]
-        assert all("weft worker delivering for https://weft.test" in out and "stopped" in out for out in outs)
+            out, err = stop(process, signal.SIGINT)     # its workers stop with it
+        assert out.count("weft worker delivering for https://weft.test (postgresql, 64 at once)") == 2
+        assert out.count("stopped") == 3 and "ignored" not in err
         sent = [(r.path, r.body) for r in boxes.received]
         assert len(sent) == len(set(sent)) == EXPECTED
         assert {r.signed_by for r in boxes.received} == {"https://weft.test/users/alice#main-key"}

@@ -19,6 +19,7 @@ from weft.federation.outbox import Expander
 from weft.ingest import Offer, _verify_chunk
 from weft.store import entries as entry_store
 from weft.store import identities as identity_store
+from weft.store import moderation
 from weft.store.schema import entries, federation_deliveries, federation_queue, remote_actors
 
 from .outbox_world import BASE, World, inboxes, world
@@ -93,6 +94,10 @@ async def test_a_post_reaches_each_follower_inbox_once(any_config: Any) -> None:
         await w.follower("bob", "b.example", boxes, shared=False)
         await w.follower("cat", "c.example", boxes)
         await w.follower("dan", "d.example", boxes, follows=False)   # known here, not a follower
+        await w.follower("eve", "x.bad.example", boxes)               # on a server suspended here
+        async with w.db.write() as conn:
+            await moderation.save_domain_block(conn, moderation.DomainBlock(
+                "bad.example", "suspend", False, False, "", "", False, clock()))
         post = await w.post("hello, fediverse")
         assert await w.expand() == 1
         assert await queued(w) == []

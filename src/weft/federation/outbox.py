@@ -10,9 +10,10 @@ the next one, and a row is never expanded twice.
 
 The audience's inboxes: the author's remote followers (their shared inbox when they have
 one, so that a server of a thousand followers gets one delivery), and each person named by
-IRI. A person whose actor this node does not hold yet is fetched first, outside the
-transaction (the row waits in the queue meanwhile); one that cannot be fetched is left out,
-with a warning, after one try in ``RESOLVE_AGAIN_AFTER_MS``.
+IRI; never a server this one suspended (a domain block). A person whose actor this node
+does not hold yet is fetched first, outside the transaction (the row waits in the queue
+meanwhile); one that cannot be fetched is left out, with a warning, after one try in
+``RESOLVE_AGAIN_AFTER_MS``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.errors import WeftError
 from weft.federation.outbound import OutboundActivity, load_activity
 from weft.federation.urls import local_ref
+from weft.store import moderation
 from weft.store import outbox as store
 from weft.store.database import Database
 
@@ -66,6 +68,8 @@ class Expander:
         async with self.db.write() as conn:
             now = self.clock()
             claimed = await store.claim_queue(conn, limit)
+            suspended = {block.domain for block in await moderation.domain_block_list(conn)
+                         if block.severity == "suspend"} if claimed else set()
             done: list[int] = []
             deliveries: list[dict[str, Any]] = []
             for queue_id, entry in claimed:
@@ -78,7 +82,7 @@ class Expander:
                     done.append(queue_id)
                     continue
                 if outbound is not None:
-                    made = await self._deliveries(conn, entry, outbound, now, unknown)
+                    made = await self._deliveries(conn, entry, outbound, now, unknown, suspended)
                     if made is None:
                         continue                # named people to fetch first: the row stays queued
                     deliveries.extend(made)
@@ -90,7 +94,7 @@ class Expander:
         return len(claimed)
 
     async def _deliveries(self, conn: AsyncConnection, entry: int, outbound: OutboundActivity, now: int,
-                          unknown: set[str]) -> list[dict[str, Any]] | None:
+                          unknown: set[str], suspended: set[str]) -> list[dict[str, Any]] | None:
         audience = outbound.audience
         people = [iri for iri in audience.people if local_ref(self.base_url, iri) is None]
         known = await store.actor_inboxes(conn, people)
@@ -110,7 +114,8 @@ class Expander:
         return [{"entry": entry, "activity": activity_id, "actor_identity": outbound.actor_identity,
                  "actor": outbound.actor, "inbox": inbox, "host": urlsplit(inbox).netloc.lower(),
                  "body": body, "next_at": now, "created_at": now}
-                for inbox in sorted(inboxes) if not inbox.lower().startswith(ours)]
+                for inbox in sorted(inboxes) if not inbox.lower().startswith(ours)
+                and not suspended.intersection(moderation.domains_of(urlsplit(inbox).netloc))]
 
     def _may_fetch(self, iri: str, now: int) -> bool:
         if self.resolve is None:

@@ -62,7 +62,7 @@ class OutboxWorkers:
         federation, node = self.federation, self.federation.site.node
         clock = clock or node.clock
         self.expander = Expander(node.db, federation.base_url, clock, load=load or load_activity,
-                                 resolve=resolve or _actor_resolver(federation))
+                                 resolve=resolve or federation.actors.actor)
         self.deliverer = Deliverer(node.db, federation.keys, client or federation.client, clock,
                                    concurrency=concurrency, per_host=per_host)
         self._stop.clear()
@@ -122,9 +122,3 @@ class OutboxWorkers:
                 log.exception("sweeping settled deliveries failed; trying again later")
             await asyncio.sleep(SWEEP_EVERY_S)
 
-
-def _actor_resolver(federation: Federation) -> ActorResolver | None:
-    """The remote actors service's fetch-and-store, once the federation has one."""
-    actors = getattr(federation, "actors", None)
-    resolve = getattr(actors, "actor", None)
-    return resolve if callable(resolve) else None
