@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import FakeClock
 from weft.config import NodeConfig
 from weft.core.content import encode_content
 from weft.core.entry import sign_entry
 from weft.core.ids import entry_id_text
+from weft.federation.outbound import load_activity
 from weft.federation.outbox import Expander
 from weft.ingest import Offer, _verify_chunk
 from weft.store import entries as entry_store
@@ -179,3 +181,30 @@ async def test_two_expanders_on_postgresql_never_expand_a_row_twice(database: An
         async with w.db.read() as conn:
             pairs = (await conn.execute(select(federation_deliveries.c.entry, federation_deliveries.c.inbox))).all()
         assert len(pairs) == len(set(pairs)) == 8 * len(posts)
+
+
+async def test_an_entry_the_mapping_cannot_take_is_dropped_and_a_lost_transaction_drops_nothing(
+        any_config: Any, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    async with inboxes(clock) as boxes, world(any_config("n"), clock) as w:
+        await w.expand()
+        await w.follower("ann", "a.example", boxes)
+        good, bad = await w.post("fine"), await w.post("breaks the mapping")
+        good_row, bad_row = await row_of(w, good), await row_of(w, bad)
+
+        async def database_down(conn: Any, base: str, entry: int) -> Any:
+            raise OperationalError("SELECT", {}, OSError("the database went away"))
+
+        with pytest.raises(OperationalError):
+            await Expander(w.db, BASE, clock, load=database_down).expand_once()
+        assert await queued(w) == [good_row, bad_row]          # rolled back: nothing lost
+
+        async def fussy(conn: Any, base: str, entry: int) -> Any:
+            if entry == bad_row:
+                raise ValueError("a content this mapping has no activity for")
+            return await load_activity(conn, base, entry)
+
+        assert await Expander(w.db, BASE, clock, load=fussy).expand_once() == 2
+        assert await queued(w) == []
+        assert [d["entry"] for d in await w.deliveries()] == [good_row]
+        assert f"cannot make the activity of entry row {bad_row}" in caplog.text
