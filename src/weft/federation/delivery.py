@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.federation.actor_keys import ActorKeys
@@ -43,6 +44,7 @@ LEASE_MS: Final = 5 * 60_000          # well past the FetchClient's 30 s for a w
 POLL_S: Final = 1.0                   # how soon retries that fell due are seen when idle
 SETTLE_PAUSE_S: Final = 0.05          # lets a few more finish, so one transaction settles them
 STOP_GRACE_S: Final = 10.0
+ERROR_PAUSE_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,17 @@ class Deliverer:
         try:
             while not stop.is_set():
                 self._kick.clear()
-                free = self.concurrency - len(self._tasks)
-                claimed = await self._claim(free) if free > 0 else []
-                for row in claimed:
-                    self._start(row)
-                if self._finished:
-                    await self._settle_finished()
+                try:
+                    free = self.concurrency - len(self._tasks)
+                    claimed = await self._claim(free) if free > 0 else []
+                    for row in claimed:
+                        self._start(row)
+                    if self._finished:
+                        await self._settle_finished()
+                except (SQLAlchemyError, OSError):    # the database is away: what is claimed is leased
+                    log.exception("claiming or settling deliveries failed; trying again in %d s", ERROR_PAUSE_S)
+                    await asyncio.sleep(ERROR_PAUSE_S)
+                    continue
                 if claimed and len(self._tasks) < self.concurrency:
                     continue                    # there may be more due
                 with contextlib.suppress(TimeoutError):
@@ -175,8 +182,11 @@ class Deliverer:
         for attempt in attempts:
             row, error = attempt.row, attempt.error
             if attempt.trouble is not None:
-                retries.append(store.Retry(row.id, now + retry_wait_ms(1, self.random()), attempt.trouble,
-                                           counted=False))
+                wait = retry_wait_ms(1, self.random())
+                if now + wait - row.created_at > GIVE_UP_AFTER_MS:
+                    failed[row.id] = attempt.trouble
+                else:
+                    retries.append(store.Retry(row.id, now + wait, attempt.trouble, counted=False))
                 continue
             outcome = verdict(error)
             if outcome == "done":
