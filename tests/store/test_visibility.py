@@ -7,7 +7,7 @@ the public, local or tag timelines. Timelines leave out authors the viewer block
 
 Boosts (anyone's, of any post: a peer's log may hold what weft would refuse) are read
 by their status ids by whom their post may be shown to, unless the booster blocks them;
-a home timeline holds those by the viewer and whom it follows, but not of the viewer's own
+a home timeline holds those by the viewer and whom it follows (let in, when locked), not of its own
 posts, of authors it blocks, by boosters it blocks or who block it, nor of a post on the
 page already, and of one post only the newest boost.
 """
@@ -65,8 +65,14 @@ def may_see(world: World, viewer: int | None, author: int, visibility: str, ment
     if visibility in ("public", "unlisted") or viewer in mentioned:
         return True
     if visibility == "followers":
-        return (viewer, author) in world.follows and (author not in world.locked or (author, viewer) in world.grants)
+        return follows_in(world, viewer, author)
     return False
+
+
+def follows_in(world: World, viewer: int, author: int) -> bool:
+    """``viewer`` follows ``author`` and is let in (a locked author's grant): what a follow
+    counts for, in followers-only posts and in the home timeline, as on Mastodon."""
+    return (viewer, author) in world.follows and (author not in world.locked or (author, viewer) in world.grants)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -122,7 +128,7 @@ async def test_every_read_shows_a_post_only_to_whom_it_may_be_shown(database: Da
                 home = set(await statuses.timeline(conn, "home", viewer_row, Page(limit=80), now_ms=now))
                 assert home <= expected
                 assert home == {row for row in expected
-                                if (rows[row][0] == viewer or (viewer, rows[row][0]) in world.follows)
+                                if (rows[row][0] == viewer or follows_in(world, viewer, rows[row][0]))
                                 and (viewer, rows[row][0]) not in world.blocks}
                 page = await home_timeline(conn, viewer_row, Page(limit=80), now_ms=now)
                 assert {item.post for item in page if item.boost is None} == home
@@ -132,7 +138,7 @@ async def test_every_read_shows_a_post_only_to_whom_it_may_be_shown(database: Da
                 for (boost, booster, index), _ in sorted(zip(boosted, boost_ids, strict=True),
                                                          key=lambda pair: pair[1]):
                     author, visibility, mentioned = world.posts[index]
-                    if (booster == viewer or (viewer, booster) in world.follows) and author != viewer \
+                    if (booster == viewer or follows_in(world, viewer, booster)) and author != viewer \
                             and may_see(world, viewer, author, visibility, mentioned) \
                             and not {(viewer, author), (viewer, booster), (booster, viewer)} & world.blocks:
                         newest[index] = boost.id
