@@ -9,18 +9,15 @@ node's inboxes signed as Mastodon signs them (weft.federation.httpsig.sign).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
-import socket
 import time
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import orjson
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,18 +28,14 @@ from weft.federation.as2_build import CONTEXT
 from weft.federation.as2_build_actors import ActorFields, person
 from weft.federation.httpsig import generate_rsa_key, public_key_pem, sign
 
+from ..loopback import serve_on_loopback
+
 AS2 = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 def _key() -> rsa.RSAPrivateKey:
     return generate_rsa_key()
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 @dataclass
@@ -168,18 +161,7 @@ class FakeServer:
     @classmethod
     @contextlib.asynccontextmanager
     async def serving(cls) -> AsyncIterator[FakeServer]:
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        remote = cls(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
-        server = _Server(uvicorn.Config(remote.app(), log_level="warning", lifespan="off"))
-        task = asyncio.create_task(server.serve(sockets=[sock]))
-        try:
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+        remote = cls()
+        async with serve_on_loopback(remote.app()) as port:   # the handlers read url when asked
+            remote.url = f"http://127.0.0.1:{port}"
             yield remote
-        finally:
-            server.should_exit = True
-            await task
-            sock.close()

@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import socket
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import uvicorn
 from sqlalchemy import insert, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -42,6 +40,8 @@ from weft.site import Site
 from weft.store import identities as identity_store
 from weft.store import outbox as store
 from weft.store.schema import FOLLOW, federation_deliveries, relations, remote_actors
+
+from ..loopback import serve_on_loopback
 
 ENV = {"WEFT_RATE_LIMITS": "off", "WEFT_NODE_SECRET": "ab" * 32,
        "WEFT_FEDERATION_ALLOW_PRIVATE": "1", "WEFT_FEDERATION_ALLOW_HTTP": "1"}
@@ -115,30 +115,13 @@ class Inboxes:
         return Response(status_code=status, headers=headers)
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def inboxes(clock: Any) -> AsyncIterator[Inboxes]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    boxes = Inboxes(sock.getsockname()[1], clock)
+    boxes = Inboxes(0, clock)
     app = Starlette(routes=[Route("/{path:path}", boxes.handle, methods=["POST"])])
-    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
+    async with serve_on_loopback(app, access_log=False) as port:
+        boxes.port = port
         yield boxes
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @dataclass
