@@ -15,7 +15,7 @@ from weft.social.names import handle_of
 from weft.web.admin_pages import administrator
 from weft.web.pages import field, notice, read_form, see_other
 from weft.web.rendering import render
-from weft.web.visitors import check_csrf
+from weft.web.visitors import Visitor, check_csrf
 
 __all__ = ["block_domain", "domains", "export_domains", "import_domains", "reports", "resolve_report",
            "unblock_domain"]
@@ -28,10 +28,15 @@ SEVERITY_LABELS = {"suspend": "Suspend: refuse everything from it and remove wha
 
 async def domains(request: Request, site: Site) -> Response:
     me = await administrator(request, site)
+    return await _domains_page(request, site, me, notice(request), [])
+
+
+async def _domains_page(request: Request, site: Site, me: Visitor, said: str | None,
+                        problems: list[str]) -> Response:
     return render(request, "admin_domains.html", title="Domain blocks", me=me,
                   blocks=await site.social.moderation.domain_blocks(),
                   severities=[(value, SEVERITY_LABELS[value]) for value in SEVERITIES],
-                  notice=notice(request), problems=[])
+                  notice=said, problems=problems)
 
 
 async def block_domain(request: Request, site: Site) -> Response:
@@ -84,10 +89,7 @@ async def import_domains(request: Request, site: Site) -> Response:
         raise UsageError("choose a CSV file, or paste the blocklist")
     made, problems = await site.social.moderation.import_csv(text)
     # Shown on this answer, not carried by a redirect: a link must not put words on our pages.
-    return render(request, "admin_domains.html", title="Domain blocks", me=me,
-                  blocks=await site.social.moderation.domain_blocks(),
-                  severities=[(value, SEVERITY_LABELS[value]) for value in SEVERITIES],
-                  notice=f"{made} domain block(s) imported.", problems=problems[:50])
+    return await _domains_page(request, site, me, f"{made} domain block(s) imported.", problems[:50])
 
 
 async def reports(request: Request, site: Site) -> Response:
