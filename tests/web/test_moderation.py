@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import orjson
+import pytest
 from sqlalchemy import func, select
 
 from weft.config import NodeConfig
 from weft.core.foreign import make_foreign
+from weft.errors import UsageError
 from weft.ingest import ForeignOffer
 from weft.site import Site
 from weft.store.identities import ensure_identities
@@ -101,6 +103,10 @@ async def test_blocklists_go_out_and_come_back_in_mastodons_csv(make_config: Cal
         assert {b.domain for b in await other.domain_blocks()} >= {"plain.example", "other.example"}
         made, problems = await other.import_csv("#domain,#severity\nx.example,banish\n")
         assert made == 0 and "severity must be one of" in problems[0]
+        made, problems = await other.import_csv("\x00b.example\n")
+        assert made == 0 and "is not a domain name" in problems[0]
+        with pytest.raises(UsageError, match="not CSV"):
+            await other.import_csv('a.example\n"' + "b" * 200_000 + '"\n')   # over csv's field limit
 
 
 async def test_administrators_block_domains_and_review_reports_on_the_web(

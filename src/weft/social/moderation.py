@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -159,7 +160,10 @@ class Moderation:
         """Block every domain of a Mastodon blocklist CSV (with its header) or a plain list of
         domains, one per line. (blocks made or changed, problems by line); a line that cannot
         be read is reported and skipped, the others still apply."""
-        rows = list(csv.reader(io.StringIO(text)))[:MAX_IMPORT_ROWS + 1]
+        try:
+            rows = list(itertools.islice(csv.reader(io.StringIO(text)), MAX_IMPORT_ROWS + 1))
+        except csv.Error as exc:   # e.g. a field over csv's size limit: nothing is imported
+            raise UsageError(f"the blocklist is not CSV: {exc}") from None
         header = [cell.strip().lstrip("#").lower() for cell in rows[0]] if rows else []
         has_header = "domain" in header
         columns = header if has_header else ["domain", "severity"]
