@@ -9,11 +9,14 @@ import subprocess
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
 from tests.conftest import FakeClock
 from tests.federation.outbox_world import ENV, Inboxes, World, inboxes, world
 from weft.config import NodeConfig
 from weft.federation.delivery import LEASE_MS
 from weft.node import system_clock
+from weft.store.schema import federation_deliveries
 
 from .program import start
 from .test_postgresql import pg_env  # noqa: F401 - the fixture
@@ -45,12 +48,21 @@ async def prepare(w: World, boxes: Inboxes) -> None:
         await w.post(f"post {index}")
 
 
-async def until(w: World, done: int, processes: list[subprocess.Popen[str]], seconds: float = 45) -> None:
+async def until(w: World, done: int, processes: list[subprocess.Popen[str]], seconds: float = 90) -> None:
+    """Wait for ``done`` deliveries. Long enough for one retry (the first comes 30 s after a
+    failure, with jitter): on a loaded machine a POST may time out once, and the retry is
+    part of what is being tested. A failure says why the rows still wait."""
     deadline = time.monotonic() + seconds
     while (await w.counts())["done"] < done:
         for process in processes:
             assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, await w.counts()
+        if time.monotonic() >= deadline:
+            async with w.db.read() as conn:
+                waiting = (await conn.execute(
+                    select(federation_deliveries.c.inbox, federation_deliveries.c.attempts,
+                           federation_deliveries.c.last_error)
+                    .where(federation_deliveries.c.state != "done"))).all()
+            raise AssertionError(f"{await w.counts()}; still waiting: {waiting}")
         await asyncio.sleep(0.1)
 
 
