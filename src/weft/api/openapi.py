@@ -25,6 +25,7 @@ from weft import __version__
 from weft.api.native import MAX_FEED_LIMIT, MAX_LOG_LIMIT
 from weft.core.content import (
     FOLLOW_ANSWER_TYPES,
+    MAX_ALIASES,
     MAX_ALT_CHARS,
     MAX_ATTACHMENTS,
     MAX_LIST,
@@ -34,6 +35,7 @@ from weft.core.content import (
     VISIBILITIES,
 )
 from weft.core.encoding import MAX_SAFE_INT
+from weft.core.ids import MAX_IRI_CHARS
 
 __all__ = ["OPENAPI_PATH", "ROUTES", "document"]
 
@@ -110,14 +112,18 @@ def _content_schemas() -> dict[str, Schema]:
             "name": _text(100), "bio": _text(2000), "avatar": _text(200), "header": _text(200),
             "fields": _list({"type": "array", "prefixItems": [_text(500), _text(500)],
                              "minItems": 2, "maxItems": 2}, 16),
-            "locked": {"type": "boolean"}, "bot": {"type": "boolean"}}),
+            "locked": {"type": "boolean"}, "bot": {"type": "boolean"},
+            "aliases": {**_list({"type": "string", "pattern": "^https?://", "maxLength": MAX_IRI_CHARS},
+                                MAX_ALIASES), "uniqueItems": True,
+                        "description": "actors the identity moves from, served as alsoKnownAs"}}),
+        "MoveContent": _content_type("move", {"target": _ref("Did")}, ("target",)),
         "TargetEntryContent": {"type": "object", "required": ["type", "target"], "additionalProperties": False,
                                "properties": {"type": {"enum": list(TARGET_ENTRY_TYPES)},
                                               "target": _ref("EntryId")}},
         "RelationContent": {"type": "object", "required": ["type", "target"], "additionalProperties": False,
                             "properties": {"type": {"enum": list(_RELATION_TYPES)}, "target": _ref("Did")}},
     }
-    schema_of = {"post": "PostContent", "edit": "EditContent", "profile": "ProfileContent",
+    schema_of = {"post": "PostContent", "edit": "EditContent", "profile": "ProfileContent", "move": "MoveContent",
                  **dict.fromkeys(TARGET_ENTRY_TYPES, "TargetEntryContent"),
                  **dict.fromkeys(_RELATION_TYPES, "RelationContent")}
     schemas["Content"] = {

@@ -15,6 +15,7 @@ from weft.errors import EncodingError
 
 __all__ = [
     "FOLLOW_ANSWER_TYPES",
+    "MAX_ALIASES",
     "MAX_CONTENT_BYTES",
     "MAX_TEXT_CHARS",
     "VISIBILITIES",
@@ -42,6 +43,8 @@ TARGET_ENTRY_TYPES: Final = ("delete", "like", "boost")
 # A locked identity's answer to a follow: type -> whether the follow is granted.
 FOLLOW_ANSWER_TYPES: Final[dict[str, bool]] = {"follow_accept": True, "follow_reject": False}
 MAX_ATTACHMENTS: Final = 16
+# The accounts a person says they are moving from (served as ``alsoKnownAs``): Mastodon's limit.
+MAX_ALIASES: Final = 10
 MAX_ALT_CHARS: Final = 1500
 _HEX = frozenset("0123456789abcdef")
 
@@ -181,8 +184,19 @@ def _validate_relation(obj: dict[str, Any]) -> None:
     _person_ref(obj, "target")
 
 
+def _aliases(obj: dict[str, Any]) -> None:
+    """The actors the identity says it also is (accounts it moves from): signed by the
+    identity itself, so a server cannot claim someone's old account for them."""
+    value = obj.get("aliases", [])
+    if (not isinstance(value, list) or len(value) > MAX_ALIASES
+            or not all(is_actor_iri(item) for item in value) or len(set(value)) != len(value)):
+        raise ContentError(f"profile: 'aliases' must be a list of at most {MAX_ALIASES} different "
+                           "http(s) actor IRIs")
+
+
 def _validate_profile(obj: dict[str, Any]) -> None:
-    _allowed(obj, {"name", "bio", "bio_html", "avatar", "header", "fields", "locked", "bot"})
+    _allowed(obj, {"name", "bio", "bio_html", "avatar", "header", "fields", "locked", "bot", "aliases"})
+    _aliases(obj)
     _text(obj, "name", required=False, limit=100)
     _text(obj, "bio", required=False, limit=2000)
     _text(obj, "bio_html", required=False, limit=8000)
@@ -207,6 +221,7 @@ _VALIDATORS: Final = {
     "like": _validate_target_entry,
     "boost": _validate_target_entry,
     "profile": _validate_profile,
+    "move": _validate_relation,     # the author moved to ``target`` (a person)
     **{name: _validate_relation for name in RELATION_TYPES},
     **{name: _validate_relation for name in FOLLOW_ANSWER_TYPES},
 }
