@@ -181,6 +181,17 @@ deletions = Table(
     Column("entry", BigInteger, nullable=False),
 )
 
+# Where an identity moved (its newest ``move`` entry; migration 0010, decision 0007
+# "Migration"): a hosted account's or a Fediverse actor's alike.
+moves = Table(
+    "moves",
+    metadata,
+    Column("identity", BigInteger, primary_key=True, autoincrement=False),   # who moved
+    Column("target", BigInteger, nullable=False),                 # identities.id of where to
+    Column("entry", BigInteger, nullable=False),                  # the move entry (entries.id)
+    Column("ts", BigInteger, nullable=False),
+)
+
 # Nodes this node replicates with (weft peers add, LAN discovery, home nodes named in
 # identity logs), and how it went: the scheduler's memory (migration 0003).
 peers = Table(

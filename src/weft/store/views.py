@@ -1,4 +1,4 @@
-"""Folding entries into views: posts with edits applied, reactions, relations, profiles.
+"""Folding entries into views: posts with edits applied, reactions, relations, profiles, moves.
 
 Fold rules (docs/protocol/views.md): only an entry's own
 author (any of its devices) can edit or delete it; the newest edit by entry
@@ -23,6 +23,7 @@ from weft.core.foreign import ForeignEntry
 from weft.core.ids import is_actor_iri, parse_entry_id
 from weft.store.entries import drop_content, entries_by_ids
 from weft.store.identities import ensure_identities
+from weft.store.moves import MoveFold, fold_moves
 from weft.store.schema import (
     BLOCK,
     BOOST,
@@ -35,6 +36,7 @@ from weft.store.schema import (
     entries,
     follow_grants,
     foreign_origins,
+    moves,
     posts,
     profiles,
     reactions,
@@ -324,6 +326,7 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
     edits_and_deletes: list[Folding] = []
     relation_items: list[Folding] = []
     profile_rows: list[dict[str, Any]] = []
+    move_items: list[MoveFold] = []
     social: list[Folding] = []   # likes, boosts, follows and follow answers: notifications, grants
     for item in items:
         kind = item.content["type"]
@@ -342,7 +345,9 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
             profile_rows.append({"identity": item.author_id, "entry": item.row_id, "ts": item.entry.ts,
                                  "locked": item.content.get("locked") is True
                                  or isinstance(item.entry, ForeignEntry)})
-    # The three groups touch different tables and rows, so their order does not matter.
+        elif kind == "move":
+            move_items.append(MoveFold(item.row_id, item.author_id, item.entry.ts, item.content["target"]))
+    # The groups touch different tables and rows, so their order does not matter.
     if edits_and_deletes:
         outcome.content_removed |= await _fold_edits_and_deletes(conn, edits_and_deletes)
     if relation_items:
@@ -351,6 +356,8 @@ async def fold(conn: AsyncConnection, items: Sequence[Folding], local_ids: set[i
     if profile_rows:
         await conn.execute(upsert(conn, profiles, ["identity"], ["entry", "ts", "locked"], newer_than="ts"),
                            profile_rows)
+    if move_items:
+        await fold_moves(conn, move_items)
     if likes:
         await execute_rows(conn, "fold_reactions",
                            lambda: insert_ignoring(conn, reactions, "target", "kind", "author"),
@@ -373,7 +380,8 @@ async def purge_entries(conn: AsyncConnection, row_ids: Sequence[int]) -> None:
         rows = await conn.execute(select(edits.c.target).where(edits.c.entry.in_(chunk)))
         edited.update(target for (target,) in rows.all())
         await forget_posts(conn, chunk)
-        for table in (posts, edits, reactions, relations, profiles, deletions, follow_grants, foreign_origins):
+        for table in (posts, edits, reactions, relations, profiles, deletions, follow_grants, foreign_origins,
+                      moves):
             await conn.execute(delete(table).where(table.c.entry.in_(chunk)))
         await conn.execute(delete(entries).where(entries.c.id.in_(chunk)))
     if edited:
