@@ -4,39 +4,38 @@ Signing up makes a self-certifying identity through the core, as ``weft init`` d
 a recovery key (highest rank), a rotation key the node keeps (lower rank) and a web
 device. The node seals the device and rotation keys with its node secret (weft.vault);
 it keeps the recovery key, sealed, only until the person downloads it and says so, so a
-password reset here can never take the identity away from its owner.
+password reset here can never take the identity away from its owner. Arriving with an
+archive from another node (weft.accounts.arrival) makes an account for an identity that
+exists already, keeping its posts; both follow the same rules (weft.accounts.admission).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
+from weft.accounts.admission import (
+    EMAIL,
+    REGISTRATION_MODES,
+    RegistrationMode,
+    admissible,
+    create_account,
+)
+from weft.accounts.arrival import arrive
 from weft.accounts.passwords import check_password_rules, hash_password, verify_password
 from weft.core.identity import sign_op
 from weft.core.keys import SigningKey
-from weft.errors import AuthError, Conflict, Forbidden, NotFound, UsageError
+from weft.errors import AuthError, Forbidden, NotFound, UsageError
 from weft.keyring import key_file_text
 from weft.node import LocalIdentity, Node
 from weft.store import accounts as store
-from weft.store import identities as identity_store
 from weft.vault import Vault
 
 __all__ = ["Account", "Accounts", "RegistrationMode", "hash_token", "new_token"]
-
-RegistrationMode = Literal["open", "approval", "closed"]
-REGISTRATION_MODES: tuple[RegistrationMode, ...] = ("open", "approval", "closed")
-
-USERNAME = re.compile(r"[A-Za-z0-9_]{1,30}")
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}")
-# Names a person could use to pass as the server, or that clash with our own paths.
-RESERVED = frozenset({"admin", "administrator", "root", "weft", "api", "oauth", "settings", "about",
-                      "auth", "login", "logout", "signup", "static", "media", "users", "tags", "search",
-                      "explore", "notifications", "support", "help", "postmaster", "webmaster",
-                      "abuse", "security", "instance_actor", "actor", "inbox", "outbox"})
 
 SESSION_MS = 30 * 24 * 3600 * 1000
 SESSION_TOUCH_MS = 60_000
@@ -85,6 +84,8 @@ class Accounts:
         self.node = node
         self.vault = vault
         self._authors: dict[int, LocalIdentity] = {}
+        # One arrival at a time in this process: two of one identity would fork its log.
+        self.arrivals = asyncio.Lock()
 
     # -- sign-up -----------------------------------------------------------------------
 
@@ -103,48 +104,26 @@ class Accounts:
                       reason: str | None = None, display_name: str | None = None,
                       admin: bool = False, by_admin: bool = False) -> Account:
         """A new account and its identity. ``by_admin`` skips the registration mode."""
-        username = username.strip()
-        if not USERNAME.fullmatch(username):
-            raise UsageError("a username is 1 to 30 letters, digits or underscores")
-        if username.lower() in RESERVED:
-            raise Conflict(f"the username {username!r} is reserved")
-        email = (email or "").strip() or None
-        if email is not None and (len(email) > 320 or not EMAIL.fullmatch(email)):
-            raise UsageError("that does not look like an email address")
-        check_password_rules(password)
-        state = "active"
-        if not by_admin:
-            mode = await self.registration_mode()
-            if mode == "closed":
-                raise Forbidden("this server is not taking sign-ups")
-            if mode == "approval":
-                state = "pending"
-        async with self.node.db.read() as conn:
-            if await store.account_by(conn, username=username) is not None:
-                raise Conflict(f"the username {username!r} is taken")
-            if email is not None and await store.account_by(conn, email=email) is not None:
-                raise Conflict("an account with that email address exists")
-        password_hash = await hash_password(password)
+        admitted = await admissible(self.node, username, password, email=email, by_admin=by_admin)
         recovery, rotation, device = (SigningKey(self.node.random(32)) for _ in range(3))
         now = self.node.clock()
         genesis = sign_op(rotation, prev=None, ts=now, rotation_keys=[recovery.did, rotation.did],
                           devices={device.did: {"name": "web", "added": now}})
         did = await self.node.submit_ops([genesis.raw])
-        async with self.node.db.write() as conn:
-            await identity_store.mark_local(conn, did)
-            identity = (await identity_store.identity_rows(conn, [did]))[did][0]
-            if await store.account_by(conn, username=username) is not None:
-                raise Conflict(f"the username {username!r} is taken")
-            account_id = await store.insert_account(conn, {
-                "identity": identity, "username": username, "password_hash": password_hash, "email": email,
-                "role": "admin" if admin else "user", "state": state, "created_at": now,
-                "device_key": self.vault.seal(device.seed), "rotation_key": self.vault.seal(rotation.seed),
-                "recovery_key": self.vault.seal(recovery.seed), "reason": (reason or "")[:1000] or None,
-                "settings": {"default_visibility": "public"}})
-        account = await self.account(account_id)
-        await self.node.publish({"type": "profile", "name": (display_name or username)[:100]},
+        account = await self.account(await create_account(
+            self.node, self.vault, admitted, did, device=device, rotation=rotation, recovery=recovery,
+            reason=reason, admin=admin))
+        await self.node.publish({"type": "profile", "name": (display_name or admitted.username)[:100]},
                                 author=self.author(account))
         return account
+
+    async def arrive(self, username: str, password: str, archive: Path, recovery_key: str, *,
+                     email: str | None = None, reason: str | None = None, by_admin: bool = False) -> Account:
+        """An account for an identity that comes from another node with its archive and the
+        text of its recovery key file: its posts and profile are the archive's, and this server
+        takes over with keys of its own (weft.accounts.arrival). The sign-up rules apply."""
+        return await arrive(self, username, password, archive, recovery_key, email=email, reason=reason,
+                            by_admin=by_admin)
 
     # -- reading -----------------------------------------------------------------------
 
