@@ -61,6 +61,8 @@ class Site:
     mail_from: str = "weft@localhost"
     limits: Limits = field(default_factory=Limits.defaults)
     title: str = "weft"
+    # The largest archive a person arriving from another node may upload (WEFT_MAX_ARCHIVE_BYTES).
+    max_archive_bytes: int = 1 << 30
     # Bearer token hash -> (the client API's grant, when read): see OAuthServer.grant.
     grants: dict[bytes, tuple[object, int]] = field(default_factory=dict)
     # ActivityPub (weft.federation.service), set by the node assembly (weft.cli.serve.site_routes):
@@ -95,4 +97,14 @@ class Site:
         mail_from = settings.sender if settings else f"weft@{parts.hostname}"
         return cls(node=node, accounts=Accounts(node, vault), base_url=base_url.rstrip("/"), outbox=outbox,
                    mail_from=mail_from, blobs=BlobStore(node.config.data_dir / "media"), limits=Limits.defaults(environ),
-                   title=environ.get("WEFT_SITE_TITLE", "weft"))
+                   title=environ.get("WEFT_SITE_TITLE", "weft"),
+                   max_archive_bytes=_byte_count(environ, "WEFT_MAX_ARCHIVE_BYTES", 1 << 30))
+
+
+def _byte_count(environ: Mapping[str, str], name: str, default: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise UsageError(f"{name}={text[:40]!r} is not a number of bytes")
+    return int(text)
