@@ -424,9 +424,10 @@ class Ingest:
         deletes = [f.content["target"] for f in [*foldings, *filled] if f.content.get("type") == "delete"]
         if deletes:  # read before the fold drops the content that names them
             self._freed |= await named_by_entries(conn, [parse_entry_id(target) for target in deletes])
+        # Hosted people's new entries that federate, queued in this transaction (decision 0007),
+        # before the fold: a delete's row keeps what its target was, which the fold drops.
+        await queue_entries(conn, [(f.row_id, f.author_id, f.content) for f in foldings], now)
         folded = await fold(conn, [*foldings, *filled], local_ids)
-        # Hosted people's new entries that federate, queued in this transaction (decision 0007).
-        await queue_entries(conn, [(f.row_id, f.author_id, f.content.get("type")) for f in foldings], now)
         await entry_store.update_heads(conn, list(touched.values()))
         if folded.blocked:
             for target in folded.blocked & await self._blocked_by_locals(conn):

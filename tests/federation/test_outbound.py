@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from weft.accounts import Account
 from weft.core.foreign import make_foreign
-from weft.core.ids import parse_entry_id
+from weft.core.ids import entry_id_text, parse_entry_id
 from weft.federation.activitystreams import parse_object
 from weft.federation.activitystreams_addressing import PUBLIC
 from weft.federation.as2_build import CONTEXT
@@ -27,7 +27,7 @@ from weft.site import Site
 from weft.social import Draft, Status
 from weft.store import interactions, statuses
 from weft.store.accounts import update_account
-from weft.store.schema import BOOST, LIKE, entries
+from weft.store.schema import BOOST, LIKE, entries, federation_queue
 
 ENV = {"WEFT_RATE_LIMITS": "off", "WEFT_NODE_SECRET": "ab" * 32}
 BASE = "https://weft.test"
@@ -161,6 +161,10 @@ async def test_each_visibility_is_addressed_as_mastodon_does(any_config) -> None
         direct = sent(await w.built(entry_id))
         assert direct.activity["to"] == [ROB] and direct.audience == Audience(False, (ROB,), False)
         assert [tag["href"] for tag in direct.activity["object"]["tag"]] == [ROB]
+        # Its delete reaches whom it reached, though the mentions went with its content.
+        await w.site.social.posting.delete(w.alice, await w.status_of(entry_id))
+        deleted = sent(await w.built(await _newest_entry(w, w.alice)))
+        assert deleted.activity["type"] == "Delete" and deleted.audience == Audience(False, (ROB,), False)
 
 
 async def test_edits_and_deletes_update_and_tombstone_the_note(any_config) -> None:
@@ -213,10 +217,21 @@ async def test_likes_and_boosts_of_remote_and_local_posts(any_config) -> None:
         assert unboosted.activity["type"] == "Undo"
         assert unboosted.activity["object"]["id"] == object_url(BASE, boost_id)
         assert unboosted.activity["object"]["type"] == "Announce"
-        assert unboosted.audience == Audience(followers=True, public=True)
-        # An unlike: whom the like went to left the store with it (see weft.federation.outbound).
+        assert unboosted.audience == boosted.audience             # the Announce's own: rob too
+        assert unboosted.activity["object"]["object"] == ROB_NOTE
+        # An unlike: the Like whole (Mastodon reads its object), to whom the like went, though
+        # the fold dropped the like's content: its queue row kept the liked post's id.
         await w.site.social.posting.react(w.alice, sid, "favourite", on=False)
-        assert await w.built(await _newest_entry(w, w.alice)) is None
+        unliked = sent(await w.built(await _newest_entry(w, w.alice)))
+        assert unliked.activity["type"] == "Undo" and unliked.audience == Audience(people=(ROB,))
+        assert unliked.activity["object"] == {k: v for k, v in liked.activity.items() if k != "@context"}
+        assert parse_object(orjson.dumps(unliked.activity)).has_type("Undo")
+        async with w.node.db.read() as conn:     # what it kept is ids, and the like's content is gone
+            kept = (await conn.execute(select(federation_queue.c.target_facts).where(
+                federation_queue.c.target_facts.is_not(None)))).scalars().all()
+            assert await conn.scalar(select(entries.c.content).where(entries.c.entry_id == like_id)) is None
+        assert sorted((orjson.loads(k) for k in kept), key=str) == [
+            {"type": "boost", "target": entry_id_text(remote)}, {"type": "like", "target": entry_id_text(remote)}]
 
         # A like of a hosted post is an activity nobody remote receives.
         mine = await w.site.social.posting.compose(w.bob, Draft("local"))

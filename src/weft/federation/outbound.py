@@ -15,13 +15,19 @@ An entry aimed at someone without an actor (a did:weft not hosted here) sends no
 post still goes to the author's followers. Everything is read from the database, so the
 same entry gives the same activity whenever it is built (:mod:`weft.federation.outbound_build`).
 
-What the store no longer holds cannot be sent: a deleted post's mentions go with its
-content, and a like's target with the like when it is undone (the fold drops the content
-of the entries a delete targets, decision 0002). So an unlike sends nothing, an unboost
-sends the Announce's id (all Mastodon needs), and a delete reaches the followers.
+A delete drops the content of the entry it targets in the transaction that stores it
+(decision 0002), and with it whom that entry reached: a deleted post's mentions, a like's
+post. So the delete's queue row keeps those facts, read before the fold (ids and people,
+no text: weft.store.outbox_facts), and the delete goes where its target went: an unlike is
+Undo(Like) with the Like whole, to the liked post's author; an unboost is Undo(Announce) to
+the Announce's audience; a post's Delete reaches its followers, the people it mentioned and
+(unless direct) whom it answered. A delete whose target this node never held whole (or
+whose queue row is gone) falls back to what the store still knows.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +62,7 @@ from weft.federation.outbound_load import (
     post_facts,
 )
 from weft.store.foreign import origins_of_entries
+from weft.store.outbox import queued_target_facts
 from weft.store.people import identity_id_of
 from weft.store.schema import VISIBILITY_CODES, posts
 
@@ -113,22 +120,25 @@ async def _delete(conn: AsyncConnection, base: str, author: Author, entry: Entry
     target = await _target(conn, entry)
     if target is None or target.author != author.identity:
         return None
+    # The fold dropped the target's content; its queue row kept what says whom it reached.
+    facts = target.content if target.content is not None else await queued_target_facts(conn, entry.row)
     post = (await conn.execute(select(posts.c.visibility, posts.c.reply_to).where(posts.c.entry == target.row))).first()
     if post is not None:
         parent = await entry_facts(conn, entry_id=bytes(post.reply_to)) if post.reply_to is not None else None
         parent_author = await party_of(conn, base, parent.author) if parent is not None else None
+        named = facts.get("mentions") if facts is not None else None
+        mentioned = await parties(conn, base, [n for n in named if isinstance(n, str)]) if isinstance(named, list) else {}
         return post_delete(base, author, entry.entry_id, target.entry_id, _VISIBILITY_NAMES.get(post.visibility, "public"),
-                           parent_author)
-    kind = target.content.get("type") if target.content is not None else _reaction_kind(target.header)
+                           parent_author, tuple(mentioned.values()))
+    kind = facts.get("type") if facts is not None else _reaction_kind(target.header)
+    if kind not in ("like", "boost"):
+        return None
+    undone = await _reaction(conn, base, author, replace(target, content=facts)) if facts is not None else None
     if kind == "like":
-        undone = await _reaction(conn, base, author, target) if target.content is not None else None
         if undone is None:
-            return None   # whom the like went to went with its content: nobody to tell
+            return None   # whom the like went to is not known: nobody to tell
         return undo_reaction(base, author, entry.entry_id, "Like", target.entry_id, undone)
-    if kind == "boost":
-        undone = await _reaction(conn, base, author, target) if target.content is not None else None
-        return undo_reaction(base, author, entry.entry_id, "Announce", target.entry_id, undone)
-    return None
+    return undo_reaction(base, author, entry.entry_id, "Announce", target.entry_id, undone)
 
 
 def _reaction_kind(header: bytes) -> str | None:

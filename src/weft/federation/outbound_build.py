@@ -169,11 +169,14 @@ def post_update(base: str, author: Author, post: PostFacts, edit_id: bytes, edit
 
 
 def post_delete(base: str, author: Author, delete_id: bytes, post_id: bytes, visibility: str,
-                parent_author: Party | None) -> OutboundActivity:
-    """Delete of a post, as a Tombstone to Public (as Mastodon sends it), to whoever got the post
-    that the store still knows of (its mentions went with its content)."""
-    audience = Audience(followers=visibility != "direct",
-                        people=parent_author.people if parent_author and visibility != "direct" else (),
+                parent_author: Party | None, mentioned: Sequence[Party] = ()) -> OutboundActivity:
+    """Delete of a post, as a Tombstone to Public (as Mastodon sends it), to whoever got the
+    post: as :func:`post_create` reached them (followers unless direct, whom it mentioned,
+    whom it answered unless direct)."""
+    people = [iri for party in mentioned for iri in party.people]
+    if parent_author is not None and visibility != "direct":
+        people += parent_author.people
+    audience = Audience(followers=visibility != "direct", people=tuple(dict.fromkeys(people)),
                         public=visibility in ("public", "unlisted"))
     return _activity(author, base, build.delete(id=object_url(base, delete_id), actor=author.actor(base),
                                                 object_id=object_url(base, post_id)), audience)

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.errors import WeftError
 from weft.federation.outbound import OutboundActivity, load_activity
+from weft.federation.outbound_flag import load_flag
 from weft.federation.urls import local_ref
 from weft.store import moderation
 from weft.store import outbox as store
@@ -72,28 +73,31 @@ class Expander:
                          if block.severity == "suspend"} if claimed else set()
             done: list[int] = []
             deliveries: list[dict[str, Any]] = []
-            for queue_id, entry in claimed:
+            for row in claimed:
                 try:
-                    outbound = await self.load(conn, self.base_url, entry)
+                    if row.entry is not None:
+                        outbound = await self.load(conn, self.base_url, row.entry)
+                    else:
+                        outbound = await load_flag(conn, self.base_url, row.report) if row.report is not None else None
                 except (SQLAlchemyError, OSError):
                     raise                       # the transaction is lost: the rows wait for the next try
                 except Exception:
-                    log.exception("cannot make the activity of entry row %d; it is not delivered", entry)
-                    done.append(queue_id)
+                    log.exception("cannot make the activity of %s; it is not delivered", _named(row))
+                    done.append(row.id)
                     continue
                 if outbound is not None:
-                    made = await self._deliveries(conn, entry, outbound, now, unknown, suspended)
+                    made = await self._deliveries(conn, row.entry, outbound, now, unknown, suspended)
                     if made is None:
                         continue                # named people to fetch first: the row stays queued
                     deliveries.extend(made)
-                done.append(queue_id)
+                done.append(row.id)
             await store.add_deliveries(conn, deliveries)
             await store.drop_queued(conn, done)
         if unknown:
             await self._resolve(unknown)
         return len(claimed)
 
-    async def _deliveries(self, conn: AsyncConnection, entry: int, outbound: OutboundActivity, now: int,
+    async def _deliveries(self, conn: AsyncConnection, entry: int | None, outbound: OutboundActivity, now: int,
                           unknown: set[str], suspended: set[str]) -> list[dict[str, Any]] | None:
         audience = outbound.audience
         people = [iri for iri in audience.people if local_ref(self.base_url, iri) is None]
@@ -136,3 +140,7 @@ class Expander:
         if len(self._tried) > 10_000:     # bounded memory: forget the oldest failures
             for iri, _ in sorted(self._tried.items(), key=lambda item: item[1])[:5_000]:
                 del self._tried[iri]
+
+
+def _named(row: store.QueuedRow) -> str:
+    return f"entry row {row.entry}" if row.entry is not None else f"report {row.report}"

@@ -28,6 +28,7 @@ from weft.errors import NotFound, UsageError
 from weft.store import moderation as store
 from weft.store.blob_refs import named_by_identity
 from weft.store.moderation import DomainBlock, Report, domains_of
+from weft.store.outbox import queue_report
 from weft.store.people import Person, persons
 from weft.store.views import purge_identity
 
@@ -187,17 +188,26 @@ class Moderation:
 
     async def report(self, reporter: Account, target: int, *, entries: Sequence[str] = (), comment: str = "",
                      category: str = "other", forward: bool = False) -> int:
-        """A person here reports someone (and some of their posts) to this server's moderators."""
+        """A person here reports someone (and some of their posts) to this server's moderators.
+
+        With ``forward``, a report about a Fediverse person also goes to their server, as a
+        Flag from this server (not from the reporter): queued in the transaction that stores
+        the report, and delivered as activities are. About someone hosted here, ``forward``
+        has nowhere to go and is not recorded."""
         if category not in REPORT_CATEGORIES:
             raise UsageError(f"category must be one of {', '.join(REPORT_CATEGORIES)}")
         if target == reporter.identity:
             raise UsageError("you cannot report yourself")
+        now = self.site.node.clock()
         async with self.site.node.db.write() as conn:
+            forward = forward and await store.is_remote_actor(conn, target)
             made = await store.add_report(conn, reporter=reporter.identity, target=target, entries=entries,
                                           comment=comment[:MAX_COMMENT_CHARS], category=category,
-                                          forward=forward, now_ms=self.site.node.clock())
-        if made is None:   # pragma: no cover - only received Flags carry an origin
-            raise RuntimeError("a report without an origin was not stored")
+                                          forward=forward, now_ms=now)
+            if made is None:   # pragma: no cover - only received Flags carry an origin
+                raise RuntimeError("a report without an origin was not stored")
+            if forward:
+                await queue_report(conn, made, now)
         return made
 
     async def received_flag(self, *, origin: str, origin_host: str, target: int, entries: Sequence[str],

@@ -25,6 +25,7 @@ __all__ = [
     "domain_block_list",
     "domains_of",
     "forget_domain_block",
+    "is_remote_actor",
     "list_reports",
     "report_by_id",
     "resolve_report",
@@ -89,6 +90,12 @@ def _covered(column: Any, domain: str) -> Any:
     escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(column == domain, column.like(f"{escaped}:%", escape="\\"),
                column.like(f"%.{escaped}", escape="\\"), column.like(f"%.{escaped}:%", escape="\\"))
+
+
+async def is_remote_actor(conn: AsyncConnection, identity: int) -> bool:
+    """Whether ``identity`` is a Fediverse actor held here (a report about it can be forwarded)."""
+    found = await conn.execute(select(remote_actors.c.identity).where(remote_actors.c.identity == identity))
+    return found.first() is not None
 
 
 async def actors_of_domain(conn: AsyncConnection, domain: str) -> list[int]:

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from weft.store.outbox_facts import target_facts
 from weft.store.schema import (
     FOLLOW,
     federation_deliveries,
@@ -27,10 +29,10 @@ from weft.store.social import follows_effectively
 from weft.store.sql import select_in
 
 __all__ = [
-    "FEDERATING_TYPES", "ClaimedDelivery", "HostHealth", "Retry", "actor_inboxes", "add_deliveries",
-    "claim_deliveries", "claim_queue", "counts", "drop_queued", "finish_deliveries", "follower_inboxes",
-    "give_up_on_down_hosts", "host_health", "queue_entries", "retry_deliveries", "save_hosts",
-    "sweep_finished",
+    "FEDERATING_TYPES", "ClaimedDelivery", "HostHealth", "QueuedRow", "Retry", "actor_inboxes",
+    "add_deliveries", "claim_deliveries", "claim_queue", "counts", "drop_queued", "finish_deliveries",
+    "follower_inboxes", "give_up_on_down_hosts", "host_health", "queue_entries", "queue_report",
+    "queued_target_facts", "retry_deliveries", "save_hosts", "sweep_finished",
 ]
 
 # Content types a hosted person's entry federates with (decision 0007): what others see or
@@ -43,29 +45,60 @@ FEDERATING_TYPES: Final = frozenset({
 # -- the queue -----------------------------------------------------------------------------
 
 
-async def queue_entries(conn: AsyncConnection, written: Sequence[tuple[int, int, object]], now: int) -> int:
-    """Queue the entries among ``written`` (entry row, author row, content type) whose author
-    is an active hosted account and whose type federates; in the caller's transaction, so
-    an entry is never stored without its row nor the other way round."""
-    candidates = [(entry, author) for entry, author, kind in written if kind in FEDERATING_TYPES]
+async def queue_entries(conn: AsyncConnection, written: Sequence[tuple[int, int, Mapping[str, Any]]], now: int) -> int:
+    """Queue the entries among ``written`` (entry row, author row, content) whose author is an
+    active hosted account and whose type federates; in the caller's transaction, so an entry
+    is never stored without its row nor the other way round. Call it before the fold: a
+    delete's row keeps what its target was (weft.store.outbox_facts), which the fold drops."""
+    candidates = [(entry, author, content) for entry, author, content in written
+                  if content.get("type") in FEDERATING_TYPES]
     if not candidates:
         return 0
     hosted = {author for (author,) in await select_in(
         conn, "SELECT identity FROM accounts WHERE state = 'active' AND identity {in}",
-        sorted({author for _, author in candidates}))}
-    rows = [{"entry": entry, "queued_at": now} for entry, author in candidates if author in hosted]
+        sorted({author for _, author, _ in candidates}))}
+    queued = [(entry, author, content) for entry, author, content in candidates if author in hosted]
+    facts = await target_facts(conn, [(entry, author, content.get("target")) for entry, author, content in queued
+                                      if content.get("type") == "delete"])
+    rows = [{"entry": entry, "queued_at": now, "target_facts": facts.get(entry)} for entry, _, _ in queued]
     if rows:
         await conn.execute(insert(federation_queue), rows)
     return len(rows)
 
 
-async def claim_queue(conn: AsyncConnection, limit: int) -> list[tuple[int, int]]:
-    """The oldest queue rows (id, entry row) no other worker holds, locked until the caller's
-    transaction ends (PostgreSQL; SQLite's writer is alone anyway)."""
-    query = select(federation_queue.c.id, federation_queue.c.entry).order_by(federation_queue.c.id).limit(limit)
+async def queue_report(conn: AsyncConnection, report: int, now: int) -> None:
+    """Queue a report (reports.id) to go to the reported person's server, in the caller's
+    transaction (the one that stores the report)."""
+    await conn.execute(insert(federation_queue).values(report=report, queued_at=now))
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    """A queue row: an entry to federate, or a report to forward (the other is None)."""
+
+    id: int
+    entry: int | None
+    report: int | None
+
+
+async def claim_queue(conn: AsyncConnection, limit: int) -> list[QueuedRow]:
+    """The oldest queue rows no other worker holds, locked until the caller's transaction
+    ends (PostgreSQL; SQLite's writer is alone anyway)."""
+    q = federation_queue
+    query = select(q.c.id, q.c.entry, q.c.report).order_by(q.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [(int(row[0]), int(row[1])) for row in (await conn.execute(query)).all()]
+    return [QueuedRow(int(row[0]), None if row[1] is None else int(row[1]), None if row[2] is None else int(row[2]))
+            for row in (await conn.execute(query)).all()]
+
+
+async def queued_target_facts(conn: AsyncConnection, entry: int) -> dict[str, Any] | None:
+    """What the queued delete at ``entry`` remembers of its target (see weft.store.outbox_facts);
+    None when it is not queued or its target was not held with its content."""
+    found = (await conn.execute(select(federation_queue.c.target_facts).where(
+        federation_queue.c.entry == entry, federation_queue.c.target_facts.is_not(None)).limit(1))).scalar()
+    facts = orjson.loads(found) if found is not None else None
+    return facts if isinstance(facts, dict) else None
 
 
 async def drop_queued(conn: AsyncConnection, ids: Sequence[int]) -> None:

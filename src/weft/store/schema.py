@@ -447,14 +447,18 @@ actor_keys = Table(
 
 # -- the federation outbox (migration 0009, decision 0007 "What goes out") --------------------
 
-# Hosted people's entries that federate, queued by ingest in the transaction that stores them;
-# the row names only the entry (the store knows nothing of ActivityPub).
+# Hosted people's entries that federate, queued by ingest in the transaction that stores them,
+# and reports to forward (migration 0011); a row names the entry or the report (the store
+# knows nothing of ActivityPub). A delete's row keeps what the fold drops of its target and
+# its delivery needs: ids and people, no text (weft.store.outbox_facts).
 federation_queue = Table(
     "federation_queue",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("entry", BigInteger, nullable=False),                  # entries.id
+    Column("entry", BigInteger, nullable=True),                   # entries.id
     Column("queued_at", BigInteger, nullable=False),
+    Column("report", BigInteger, nullable=True),                  # reports.id, to go to their server
+    Column("target_facts", LargeBinary, nullable=True),           # JSON, for a delete
 )
 
 # One activity to one inbox. ``next_at`` is when it is due: after a failure, the backoff; while
@@ -463,7 +467,7 @@ federation_deliveries = Table(
     "federation_deliveries",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("entry", BigInteger, nullable=False),                  # entries.id it was made of
+    Column("entry", BigInteger, nullable=True),                   # entries.id it was made of (NULL: a report's)
     Column("activity", Text, nullable=False),                     # the activity's id
     Column("actor_identity", BigInteger, nullable=False),         # identities.id of the signer
     Column("actor", Text, nullable=False),                        # its actor URL (key id = …#main-key)
