@@ -31,8 +31,10 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[RunningSite, RunningSite]]:
-    """Nodes at http://a.test:PORT and http://b.test:PORT, both on 127.0.0.1."""
+async def two_nodes(tmp_path: Path, config: Callable[[str], NodeConfig] | None = None,
+                    ) -> AsyncIterator[tuple[RunningSite, RunningSite]]:
+    """Nodes at http://a.test:PORT and http://b.test:PORT, both on 127.0.0.1; on SQLite
+    unless ``config`` (the ``any_config`` fixture's factory) says otherwise."""
     import socket
 
     ports = []
@@ -47,7 +49,7 @@ async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[RunningSite, RunningS
         nodes = []
         for name, port in zip(("a", "b"), ports, strict=True):
             running = await stack.enter_async_context(serving(
-                NodeConfig.resolve(tmp_path / name, None), environ=env, public_url=f"http://{name}.test:{port}",
+                config(name) if config else NodeConfig.resolve(tmp_path / name, None), environ=env, public_url=f"http://{name}.test:{port}",
                 port=port))
             assert running.site.federation is not None
             running.site.federation.outbox.start()
