@@ -48,6 +48,7 @@ class FakeActor:
     locked: bool = False
     username: str | None = None          # preferredUsername, when a test makes it lie
     gone: bool = False
+    also_known_as: list[str] = field(default_factory=list)   # the accounts it moves from
 
     @property
     def key_id(self) -> str:
@@ -70,6 +71,7 @@ class FakeServer:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)   # paths of the GETs served, in order
     aliases: dict[str, FakeActor] = field(default_factory=dict)   # WebFinger names that lie
+    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)   # (inbox path, activity) POSTed
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -86,7 +88,7 @@ class FakeServer:
             outbox=f"{actor.iri}/outbox", followers=actor.followers, following=f"{actor.iri}/following",
             public_key_pem=public_key_pem(actor.key), shared_inbox=f"{self.url}/inbox",
             name=actor.display_name or actor.name.title(), summary=actor.summary or None,
-            manually_approves_followers=actor.locked))
+            manually_approves_followers=actor.locked, also_known_as=tuple(actor.also_known_as)))
 
     def next_id(self, actor: FakeActor, what: str) -> str:
         return f"{actor.iri}/{what}/{next(self._ids)}"
@@ -155,7 +157,14 @@ class FakeServer:
             found = self.objects.get(str(request.url).split("?")[0])
             return JSONResponse(found, media_type=AS2) if found else JSONResponse({}, status_code=404)
 
+        async def inbox(request: Request) -> Response:
+            # Deliveries are kept as they came, unverified: tests read what reached whom.
+            self.received.append((request.url.path, orjson.loads(await request.body())))
+            return Response(status_code=202)
+
         return Starlette(routes=[Route("/users/{name}", actor), Route("/.well-known/webfinger", webfinger),
+                                 Route("/inbox", inbox, methods=["POST"]),
+                                 Route("/users/{name}/inbox", inbox, methods=["POST"]),
                                  Route("/users/{name}/{rest:path}", obj)])
 
     @classmethod

@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 from weft.core.ids import is_actor_iri
 from weft.errors import WeftError
+from weft.federation.remote_actors_documents import also_known_as
+from weft.store.remote_actors import actors_by_identity
 
 if TYPE_CHECKING:
     from weft.federation.remote_actors import RemoteActor
@@ -63,3 +65,20 @@ class ActorDirectory:
             log.info("no actor found for %r: %s", query[:200], exc)
             return None
         return found.identity
+
+    async def aliases(self, identity: int) -> tuple[str, ...] | None:
+        """The ``alsoKnownAs`` of the actor whose identity row is ``identity``, fetched again
+        from its server now (an alias added a minute ago counts); None when it cannot be."""
+        federation = self.site.federation
+        if federation is None:
+            return None
+        async with self.site.node.db.read() as conn:
+            held = (await actors_by_identity(conn, [identity])).get(identity)
+        if held is None:
+            return None
+        try:
+            fresh = await federation.actors.actor(held.iri, refresh=True)
+        except WeftError as exc:
+            log.info("cannot fetch %s again: %s", held.iri[:200], exc)
+            return None
+        return also_known_as(fresh.document)

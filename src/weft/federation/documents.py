@@ -121,7 +121,7 @@ async def actor(request: Request) -> Response:
         return refused
     await site.federation.keys.key(account.identity)   # made on first need, before it is read
     async with site.node.db.read() as conn:
-        facts = await account_facts(conn, account.identity)
+        facts = await account_facts(conn, site.base_url, account.identity)
     if facts is None:   # disabled in between
         return _error(404, "no such account")
     return _document(account_actor(site.base_url, facts))

@@ -4,7 +4,8 @@ serves and what an ``Update(Person)`` carries, so the two never disagree.
 Mastodon's shape (:mod:`weft.federation.as2_build_actors`) plus the identity's DID as
 ``weft:did`` (decision 0007): a weft node that fetches the actor can follow the identity by
 its self-certifying id rather than by the host. The DID is not in ``alsoKnownAs``, which
-Mastodon reads as the accounts an account moved from. The bio and profile fields are
+Mastodon reads as the accounts an account moved from: that is the profile's ``aliases``, and
+``movedTo`` is where the account's newest ``move`` went (decision 0007, "Migration"). The bio and profile fields are
 rendered by :func:`weft.core.text.render_html`, as the client API renders them.
 
 Pure: values in, a JSON-ready dict out.
@@ -41,7 +42,8 @@ class AccountFacts:
     profile: Mapping[str, Any]         # the newest profile entry's content
     public_key_pem: str                # "" while the account has no key yet
     discoverable: bool = False
-    also_known_as: Sequence[str] = field(default_factory=tuple)
+    also_known_as: Sequence[str] = field(default_factory=tuple)   # the profile's aliases
+    moved_to: str | None = None        # the actor the account moved to (its newest move)
 
 
 def moment(ms: int) -> datetime:
@@ -93,7 +95,7 @@ def account_actor(base: str, facts: AccountFacts) -> dict[str, Any]:
         shared_inbox=shared_inbox_url(base), public_key_pem=facts.public_key_pem,
         name=_text(profile, "name") or "", summary=bio_html(bio, base) if bio else "",
         url=f"{base}/@{facts.username}", icon=_image(profile, "avatar"), image=_image(profile, "header"),
-        fields=_fields(profile, base), also_known_as=tuple(facts.also_known_as),
+        fields=_fields(profile, base), also_known_as=tuple(facts.also_known_as), moved_to=facts.moved_to,
         manually_approves_followers=profile.get("locked") is True, discoverable=facts.discoverable,
         published=moment(facts.created_at - facts.created_at % 86_400_000))
     document = service(fields) if profile.get("bot") is True else person(fields)

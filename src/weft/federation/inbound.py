@@ -19,8 +19,9 @@ the rest, so the same activity twice is stored once:
   Block -> ``block``; Undo of a Follow, Like, Announce or Block -> ``unfollow``, the
   ``delete`` of the like or boost entry, ``unblock``.
 - Add/Remove (featured posts) are accepted and ignored; a Flag becomes a report for the
-  administrators (weft.social.moderation); Move is read and handed to
-  :meth:`Inbound.handed_later`, which records nothing yet.
+  administrators (weft.social.moderation); a Move of the actor to an account that lists it
+  as an alias -> ``move``, and our people following the actor follow the target
+  (weft.federation.inbound_moves).
 
 Whatever concerns nobody here, or names what is not held, is dropped with a note: an
 inbox answers 202 either way.
@@ -38,6 +39,7 @@ from weft.errors import EncodingError
 from weft.federation.activitystreams import ActivityStreamsError, ASObject, iri_of
 from weft.federation.activitystreams_addressing import is_public
 from weft.federation.inbound_context import Turn
+from weft.federation.inbound_moves import receive_move
 from weft.federation.inbound_posts import ms
 from weft.federation.inbound_threads import create, object_of, post_entry, update_post
 from weft.federation.remote_actors import RemoteActorError
@@ -86,12 +88,6 @@ class Inbound:
         except (RemoteActorError, ActivityStreamsError, EncodingError) as error:
             log.info("%s from %s: %s", kind, actor_iri[:200], error)
             return Received(note=str(error))
-
-    async def handed_later(self, kind: str, activity: ASObject, turn: Turn) -> Received:
-        """Move (an account moving): read, and left for the migration work to come; nothing
-        is recorded yet."""
-        log.info("%s from %s received; not acted on yet", kind, turn.actor.iri[:200])
-        return Received(note=f"{kind} is received but not acted on yet")
 
     # -- posts -------------------------------------------------------------------------
 
@@ -187,6 +183,10 @@ class Inbound:
             return Received(note="a Block of nobody here")
         return Received(await turn.ingest([turn.offer({"type": "block", "target": person.did}, activity.id)]))
 
+    async def _move(self, turn: Turn, activity: ASObject) -> Received:
+        outcomes, note = await receive_move(self.federation, turn, activity)
+        return Received(outcomes, note)
+
     async def _undo(self, turn: Turn, activity: ASObject) -> Received:
         inner = activity.object[0] if activity.object else None
         inner_iri = iri_of(inner)
@@ -246,9 +246,6 @@ class Inbound:
     async def _ignored(self, turn: Turn, activity: ASObject) -> Received:
         return Received(note=f"{'/'.join(activity.types)} is accepted and ignored")
 
-    async def _later(self, turn: Turn, activity: ASObject) -> Received:
-        return await self.handed_later(activity.types[0], activity, turn)
-
     # -- reports ---------------------------------------------------------------------
 
     async def _flag(self, turn: Turn, activity: ASObject) -> Received:
@@ -279,5 +276,5 @@ _HANDLERS: Final = {
     "Create": Inbound._create, "Update": Inbound._update, "Delete": Inbound._delete,
     "Follow": Inbound._follow, "Accept": Inbound._answer, "Reject": Inbound._answer,
     "Block": Inbound._block, "Undo": Inbound._undo, "Like": Inbound._react, "Announce": Inbound._react,
-    "Add": Inbound._ignored, "Remove": Inbound._ignored, "Flag": Inbound._flag, "Move": Inbound._later,
+    "Add": Inbound._ignored, "Remove": Inbound._ignored, "Flag": Inbound._flag, "Move": Inbound._move,
 }

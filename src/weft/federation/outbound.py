@@ -9,6 +9,7 @@ Only entries of an active hosted account federate. The mapping (Mastodon's shape
 - like: Like; boost: Announce; follow/unfollow: Follow/Undo(Follow); block/unblock:
   Block/Undo(Block); follow_accept/follow_reject: Accept/Reject of the follower's Follow;
 - profile: Update(Person), the whole actor document;
+- move: Move (actor and object the person, target the actor moved to) to all the followers;
 - mute/unmute and unknown types: nothing (a mute is private).
 
 An entry aimed at someone without an actor (a did:weft not hosted here) sends nothing; a
@@ -43,6 +44,7 @@ from weft.federation.outbound_build import (
     announce,
     follow_answer,
     like,
+    move,
     post_create,
     post_delete,
     post_update,
@@ -97,9 +99,13 @@ async def load_activity(conn: AsyncConnection, base_url: str, entry_row: int) ->
     if kind in ("follow_accept", "follow_reject"):
         return await _answer(conn, base_url, author, entry, kind == "follow_accept")
     if kind == "profile":
-        facts = await account_facts(conn, author.identity)
+        facts = await account_facts(conn, base_url, author.identity)
         return None if facts is None else profile_update(base_url, author, entry.entry_id, entry.ts,
                                                          account_actor(base_url, facts))
+    if kind == "move":
+        name = entry.content.get("target")
+        target = (await parties(conn, base_url, [name])).get(name) if isinstance(name, str) else None
+        return None if target is None else move(base_url, author, entry.entry_id, target)
     return None
 
 

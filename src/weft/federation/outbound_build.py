@@ -23,7 +23,8 @@ from weft.federation.remote_objects_parts import Media, Mention
 from weft.federation.urls import activity_url, actor_url, collection_url, object_url
 
 __all__ = ["Audience", "Author", "OutboundActivity", "Party", "PostFacts", "announce", "follow_answer", "like",
-           "note", "post_create", "post_delete", "post_update", "profile_update", "relation", "undo_reaction"]
+           "move", "note", "post_create", "post_delete", "post_update", "profile_update", "relation",
+           "undo_reaction"]
 
 
 @dataclass(frozen=True)
@@ -252,3 +253,10 @@ def profile_update(base: str, author: Author, entry_id: bytes, ts: int, actor_do
     return _activity(author, base, {**activity, "cc": [author.followers(base)]},
                      Audience(followers=True, public=True))
 
+
+def move(base: str, author: Author, entry_id: bytes, target: Party) -> OutboundActivity:
+    """The person moved to ``target``: a Move to all their followers (each server moves its
+    own people who follow them, once the target's alsoKnownAs names the person)."""
+    activity = build.move(id=object_url(base, entry_id), actor=author.actor(base), target=target.iri,
+                          followers=author.followers(base))
+    return _activity(author, base, activity, Audience(followers=True))

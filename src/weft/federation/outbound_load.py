@@ -23,6 +23,7 @@ from weft.federation.urls import actor_url, local_ref, object_url
 from weft.store.accounts import account_by, accounts_by_identity
 from weft.store.actor_keys import actor_key
 from weft.store.foreign import origins_of_entries
+from weft.store.moves import moved_to_did
 from weft.store.people import identity_ids_of
 from weft.store.schema import (
     VISIBILITY_CODES,
@@ -171,7 +172,7 @@ async def made_before(conn: AsyncConnection, author: int, content: dict[str, Any
     return None if found is None else int(found)
 
 
-async def account_facts(conn: AsyncConnection, identity: int) -> AccountFacts | None:
+async def account_facts(conn: AsyncConnection, base: str, identity: int) -> AccountFacts | None:
     """What the actor document of an active hosted account is made of; None if it has no
     actor. The key is the one stored: whoever serves or signs makes it first (ActorKeys)."""
     account = await account_by(conn, identity=identity)
@@ -180,10 +181,13 @@ async def account_facts(conn: AsyncConnection, identity: int) -> AccountFacts | 
     content = (await conn.execute(select(entries.c.content).join(profiles, profiles.c.entry == entries.c.id)
                                   .where(profiles.c.identity == identity))).scalar()
     profile = orjson.loads(content) if content else {}
+    profile = profile if isinstance(profile, dict) else {}
     key = await actor_key(conn, identity)
-    also = account.settings.get("also_known_as")
+    aliases = profile.get("aliases")
+    target = await moved_to_did(conn, identity)
+    moved = (await parties(conn, base, [target])).get(target) if target is not None else None
     return AccountFacts(username=account.username, did=account.did, created_at=account.created_at,
-                        profile=profile if isinstance(profile, dict) else {},
-                        public_key_pem=key[1] if key is not None else "",
+                        profile=profile, public_key_pem=key[1] if key is not None else "",
                         discoverable=account.settings.get("discoverable") is True,
-                        also_known_as=tuple(a for a in also if isinstance(a, str)) if isinstance(also, list) else ())
+                        also_known_as=tuple(a for a in aliases if isinstance(a, str)) if isinstance(aliases, list) else (),
+                        moved_to=moved.iri if moved is not None else None)

@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from weft.core.encoding import canonical
 from weft.core.html import html_to_text, sanitize_html
 from weft.core.ids import MAX_IRI_CHARS, is_actor_iri
-from weft.federation.activitystreams import ActivityStreamsError, ASObject
+from weft.federation.activitystreams import ActivityStreamsError, ASObject, parse_object
 from weft.federation.remote_objects_parts import media_of
 
-__all__ = ["ACTOR_TYPES", "ActorFacts", "actor_facts", "profile_content", "profile_origin", "same_host"]
+__all__ = ["ACTOR_TYPES", "ActorFacts", "actor_facts", "also_known_as", "profile_content", "profile_origin",
+           "same_host"]
 
 ACTOR_TYPES: Final = ("Person", "Service", "Application", "Group", "Organization")
 _BOTS: Final = ("Service", "Application")
@@ -63,6 +64,15 @@ def actor_facts(obj: ASObject) -> ActorFacts:
         iri=obj.id, host=urlsplit(obj.id).netloc.lower(), kind=kind, username=obj.preferred_username,
         inbox=obj.inbox, shared_inbox=obj.shared_inbox, followers=obj.followers,
         key_id=key.id if key else None, public_key_pem=key.pem if key else None, moved_to=obj.moved_to)
+
+
+def also_known_as(document: bytes) -> tuple[str, ...]:
+    """The accounts a stored actor document says it also is (``alsoKnownAs``, where Mastodon
+    lists those it moved from); none when the document cannot be read."""
+    try:
+        return parse_object(document).also_known_as
+    except ActivityStreamsError:
+        return ()
 
 
 def _cut(text: str, limit: int) -> str:

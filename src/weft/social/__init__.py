@@ -11,6 +11,7 @@ post, what a post may hold, what undoing a like publishes) is written once:
 - ``search``: posts, people and hashtags by their words; trending hashtags.
 - ``events``: live events for streams (new posts, edits, deletes, notifications).
 - ``moderation``: the server's domain blocks and the reports made to its moderators.
+- ``moving``: aliases, moving an account to another, and followers following it there.
 
 Every write is an entry signed by the account's web device and ingested like any other.
 """
@@ -35,6 +36,7 @@ from weft.social.model import (
     Upload,
 )
 from weft.social.moderation import Moderation
+from weft.social.moving import Moving
 from weft.social.notices import Notices
 from weft.social.reading import People, Reader
 from weft.social.search import Search
@@ -63,6 +65,7 @@ class Social:
         self.events = Events(site.node, self.statuses)   # live events (weft.social.events)
         self.pages = PageCache(site.node)                # timeline pages kept while fresh
         self.moderation = Moderation(site)               # domain blocks and reports
+        self.moving = Moving(site)                       # account migration (decision 0007)
         self.statuses.silenced_domains = self.moderation.silenced_domains
         self.posting.on_private_change = self.pages.bump
 

@@ -36,6 +36,11 @@ class RemoteDirectory(Protocol):
         or profile page's URL), fetched and stored if needed; None if none is found."""
         ...
 
+    async def aliases(self, identity: int) -> tuple[str, ...] | None:
+        """The actor IRIs the remote person ``identity`` says they also are (their
+        ``alsoKnownAs``), fetched fresh from their server; None when it cannot be."""
+        ...
+
 
 def remote_query(query: str, local_host: str) -> str | None:
     """``query`` as a remote person's name (``user@host`` without the ``@`` in front, or an

@@ -39,7 +39,7 @@ __all__ = [
 # must hear of. Mutes are private; unknown types have no activity.
 FEDERATING_TYPES: Final = frozenset({
     "post", "edit", "delete", "like", "boost", "follow", "unfollow", "block", "unblock",
-    "follow_accept", "follow_reject", "profile"})
+    "follow_accept", "follow_reject", "profile", "move"})
 
 
 # -- the queue -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ deleted posts are not counted. A remote person's counts are what this node holds
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.core.identity import decode_op
 from weft.core.ids import is_actor_iri
 from weft.errors import IdentityOpRejected
+from weft.store.moves import moved_to
 from weft.store.schema import (
     FOLLOW,
     accounts,
@@ -78,10 +79,13 @@ class Person:
     last_status_at: int | None
     follow_requests: int
     remote: RemoteInfo | None = None   # set for a Fediverse actor
+    moved: Person | None = None        # whom the identity moved to (its own ``moved`` left unread)
 
 
-async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> dict[int, Person]:
-    """The persons with these identity row ids (those that exist), in a few queries for all."""
+async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int,
+                  with_moves: bool = True) -> dict[int, Person]:
+    """The persons with these identity row ids (those that exist), in a few queries for all;
+    ``with_moves``: with whom each moved to, if it did."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
@@ -125,6 +129,11 @@ async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int) -> 
             statuses=statuses, last_status_at=last,
             follow_requests=await _follow_requests(conn, row.id) if profile.get("locked") is True else 0,
             remote=remote_info(row.did, row.remote_handle, row.remote_document) if is_actor_iri(row.did) else None)
+    moves = await moved_to(conn, found) if with_moves else {}
+    if moves:
+        targets = await persons(conn, list(moves.values()), now_ms=now_ms, with_moves=False)
+        for source, target in moves.items():
+            found[source] = replace(found[source], moved=targets.get(target))
     return found
 
 

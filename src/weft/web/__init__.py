@@ -2,7 +2,7 @@
 
 Timelines (home with the compose form, local, public, tags), threads, profiles,
 notifications and search; signing up and in, a forgotten password, settings (profile,
-email, password, recovery key, devices, archive) and the administrators' page; media
+email, password, aliases and moving, recovery key, devices, archive) and the administrators' page; media
 files and feeds. ``weft serve`` mounts :func:`routes` beside the JSON API; the pages
 reach the node only through the ``Site`` they are given (its social and account
 services, its node), never through weft.api.
@@ -27,6 +27,7 @@ from weft.web import (
     feeds,
     media_files,
     moderation_pages,
+    moving_pages,
     notification_pages,
     password_pages,
     profile_pages,
@@ -82,6 +83,9 @@ def routes(site: Site) -> list[BaseRoute]:
         post("/settings/profile", settings_pages.save_profile),
         post("/settings/password", settings_pages.change_password),
         post("/settings/email", settings_pages.change_email),
+        post("/settings/aliases", moving_pages.add_alias),
+        post("/settings/aliases/remove", moving_pages.remove_alias),
+        post("/settings/move", moving_pages.move_account),
         get("/settings/recovery-key", downloads.recovery_key),
         post("/settings/recovery-key/forget", downloads.forget_recovery_key),
         get("/settings/archive", downloads.archive),

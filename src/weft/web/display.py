@@ -93,6 +93,7 @@ class PersonView:
     following: int
     statuses: int
     remote_url: str | None = None   # a Fediverse person's profile on their server
+    moved: PersonView | None = None  # where the person moved to
 
 
 def person_view(person: Person, base_url: str) -> PersonView:
@@ -116,7 +117,8 @@ def person_view(person: Person, base_url: str) -> PersonView:
         header=_image_url(profile, "header", base_url), bio=shown_bio,
         fields=fields, locked=profile.get("locked") is True, bot=profile.get("bot") is True,
         local=person.username is not None, followers=person.followers, following=person.following,
-        statuses=person.statuses, remote_url=person.remote.url if person.remote is not None else None)
+        statuses=person.statuses, remote_url=person.remote.url if person.remote is not None else None,
+        moved=person_view(person.moved, base_url) if person.moved is not None else None)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from weft.errors import AuthError, EncodingError, UsageError
 from weft.ratelimit import limit
 from weft.site import Site
+from weft.web.display import person_view
 from weft.web.pages import field, notice, read_form, see_other
 from weft.web.rendering import render, status_for
 from weft.web.visitors import Visitor, check_csrf, client_key, signed_in
@@ -47,11 +48,16 @@ async def settings_page(request: Request, site: Site, me: Visitor, *, status: in
     devices = [{"key": key, "name": str(info.get("name", "")), "added": info.get("added")}
                for key, info in state.devices.items()]
     revoked = [{"key": key, "last_seq": last} for key, last in state.revoked.items()]
-    shown = {"profile": _profile_values(profile), "email": me.account.email or "", **(values or {})}
+    shown = {"profile": _profile_values(profile), "email": me.account.email or "", "alias": "", "move_to": "",
+             **(values or {})}
+    moved = (await site.social.following.person(me.account.identity)).moved
     return render(request, "settings.html", title="Settings", status=status, me=me,
                   handle=f"@{me.account.username}@{site.host}", values=shown,
-                  errors={"profile": None, "email": None, "password": None, **(errors or {})},
-                  devices=devices, revoked=revoked, notice=notice(request))
+                  errors={"profile": None, "email": None, "password": None, "aliases": None, "move": None,
+                          **(errors or {})},
+                  devices=devices, revoked=revoked, notice=notice(request),
+                  aliases=await site.social.moving.aliases(me.account),
+                  moved=person_view(moved, site.base_url) if moved is not None else None)
 
 
 async def settings(request: Request, site: Site) -> Response:

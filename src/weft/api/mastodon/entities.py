@@ -151,6 +151,8 @@ def account_entity(person: Person, base_url: str) -> dict[str, Any]:
         "roles": [],
         "fields": [{"name": html.escape(name), "value": _field_html(value, base_url), "verified_at": None}
                    for name, value in _fields(profile)],
+        # Mastodon names an account's new one only once it moved (the field is absent before).
+        **({"moved": account_entity(person.moved, base_url)} if person.moved is not None else {}),
     }
 
 
