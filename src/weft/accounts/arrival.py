@@ -40,7 +40,6 @@ from weft.errors import (
     KeyFormatError,
     NotFound,
     UsageError,
-    WeftError,
 )
 from weft.node import Node
 from weft.store import accounts as store
@@ -184,7 +183,8 @@ async def arrive(accounts: Accounts, username: str, password: str, archive: Path
         hosting = await _hosting(node, key, did)
         results = await node.ingest.identity_ops([hosting.op.raw])
         if not results[0].ok:
-            raise WeftError(f"this server refused the operation that moves {did} here: "
+            # Another arrival of the same identity (in another process) got there first.
+            raise Conflict(f"this server refused the operation that moves {did} here: "
                             f"{results[0].message}")
         account_id = await create_account(node, accounts.vault, admitted, did, device=hosting.device,
                                           rotation=hosting.rotation, recovery=None, reason=reason)

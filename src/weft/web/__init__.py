@@ -21,6 +21,7 @@ from weft.site import Site
 from weft.social.names import HANDLE_PATTERN
 from weft.web import (
     admin_pages,
+    arrival_pages,
     auth_pages,
     compose,
     downloads,
@@ -71,6 +72,8 @@ def routes(site: Site) -> list[BaseRoute]:
         get("/users/{username}.rss", feeds.rss),
         get("/auth/sign_up", auth_pages.sign_up_form),
         post("/auth/sign_up", auth_pages.sign_up),
+        get("/auth/arrive", arrival_pages.arrival_form),
+        post("/auth/arrive", arrival_pages.arrive),
         get("/auth/welcome", auth_pages.welcome),
         get("/auth/sign_in", auth_pages.sign_in_form),
         post("/auth/sign_in", auth_pages.sign_in),
