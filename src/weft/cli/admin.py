@@ -6,11 +6,13 @@ one: the first administrator is made here, since nobody can sign in to approve t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from weft.cli._runtime import DataOption, echo, with_node
+from weft.errors import UsageError
 
 if TYPE_CHECKING:
     from weft.accounts import Accounts, RegistrationMode
@@ -47,6 +49,52 @@ def create_user(
 
     async def work(node: Node) -> tuple[str, str]:
         account = await _accounts(node).sign_up(name, password, email=email, admin=admin, by_admin=True)
+        return account.username, account.did
+
+    username, did = with_node(data, work, needs_identity=False)
+    echo(f"{username} {did}")
+
+
+def _password_from(path: Path) -> str:
+    """The first line of a password file (a trailing newline is not part of the password)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the password file {path}: {exc}") from None
+    if not lines or not lines[0]:
+        raise UsageError(f"the password file {path} is empty")
+    return lines[0]
+
+
+@app.command("arrive")
+def arrive(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The username here (letters, digits, underscores).")],
+    archive: Annotated[Path, typer.Argument(
+        metavar="ARCHIVE", help="The archive the person downloaded from their old server (weft export's file).")],
+    recovery_key: Annotated[Path, typer.Option(
+        "--recovery-key", metavar="FILE", help="The identity's recovery key file, as their old server offered it.")],
+    email: Annotated[str | None, typer.Option(
+        "--email", metavar="ADDRESS", help="Where password-reset links go.")] = None,
+    password_file: Annotated[Path | None, typer.Option(
+        "--password-file", metavar="FILE",
+        help="Read the password from the first line of FILE (for moving many people in a script); "
+             "asked for twice, hidden, when not given.")] = None,
+    data: DataOption = None,
+) -> None:
+    """Make an account for someone moving here with their weft archive: their identity, posts
+    and profile come along, and this server takes over with the recovery key (which it does not
+    keep). Whatever the registration mode; prints the username and DID."""
+    try:
+        key_text = recovery_key.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the recovery key file {recovery_key}: {exc}") from None
+    if password_file is not None:
+        password = _password_from(password_file)
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt="Password again")
+
+    async def work(node: Node) -> tuple[str, str]:
+        account = await _accounts(node).arrive(name, password, archive, key_text, email=email, by_admin=True)
         return account.username, account.did
 
     username, did = with_node(data, work, needs_identity=False)
