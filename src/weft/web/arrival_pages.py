@@ -24,7 +24,7 @@ from weft.ratelimit import limit
 from weft.site import Site
 from weft.web.pages import see_other
 from weft.web.rendering import render, status_for
-from weft.web.streamed_form import StreamedForm, UploadTooLarge, read_streamed_form
+from weft.web.streamed_form import StreamedForm, UploadTooLarge, read_streamed_form, size_text
 from weft.web.visitors import (
     check_form_token,
     client_key,
@@ -41,10 +41,6 @@ _FIELDS: Final = ("username", "email", "reason")
 _FIELD_LIMITS: Final = {"username": 100, "email": 320, "reason": 2000}
 
 
-def _size_text(size: int) -> str:
-    return f"{size / (1 << 30):.3g} GiB" if size >= 1 << 30 else f"{max(1, size // (1 << 20))} MiB"
-
-
 def _page(request: Request, site: Site, mode: RegistrationMode, token: str, *, values: dict[str, str],
           error: str | None = None, status: int = 200) -> Response:
     if mode == "closed":
@@ -53,7 +49,7 @@ def _page(request: Request, site: Site, mode: RegistrationMode, token: str, *, v
     else:
         response = render(request, "arrive.html", title="Arrive with your weft archive", status=status,
                           csrf=token, mode=mode, values=values, error=error,
-                          max_archive=_size_text(site.max_archive_bytes))
+                          max_archive=size_text(site.max_archive_bytes))
     keep_form_token(response, site, token)
     return response
 

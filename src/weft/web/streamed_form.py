@@ -29,7 +29,7 @@ from weft.errors import UsageError
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
 
-__all__ = ["StreamedForm", "UploadTooLarge", "read_streamed_form"]
+__all__ = ["StreamedForm", "UploadTooLarge", "read_streamed_form", "size_text"]
 
 _FLUSH_BYTES: Final = 1024 * 1024     # file bytes gathered before one write in a thread
 _FORM_SLACK: Final = 1024 * 1024      # room for the text fields and the multipart framing
@@ -39,7 +39,8 @@ class UploadTooLarge(UsageError):
     """A file past its limit: the page answers 413 and says what the limit is."""
 
 
-def _size_text(limit: int) -> str:
+def size_text(limit: int) -> str:
+    """A byte count as people read it: 1 GiB, 16 KiB."""
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if limit >= size:
             return f"{limit / size:.3g} {unit}"
@@ -136,7 +137,7 @@ class _Reader:
         limit = self.limits[part.name]
         if part.size > limit:
             raise UploadTooLarge(f"the file for {part.name.replace('_', ' ')} is larger than this server "
-                                 f"takes ({_size_text(limit)})")
+                                 f"takes ({size_text(limit)})")
         self.pending.append((part.file, data[start:end]))
         self.pending_bytes += end - start
 
@@ -167,7 +168,7 @@ async def read_streamed_form(request: Request, *, limits: Mapping[str, int], fie
     if declared.isdigit() and int(declared) > sum(limits.values()) + _FORM_SLACK:
         biggest = max(limits, key=lambda name: limits[name])
         raise UploadTooLarge(f"the file for {biggest.replace('_', ' ')} is larger than this server takes "
-                             f"({_size_text(limits[biggest])})")
+                             f"({size_text(limits[biggest])})")
     form = StreamedForm(Path(tempfile.mkdtemp(prefix="weft-upload-")))   # mode 0700
     reader = _Reader(form, limits, field_limit, max_fields)
     try:
