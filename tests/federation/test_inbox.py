@@ -184,3 +184,28 @@ async def test_an_accept_of_our_follow_lets_alice_in(world: World) -> None:
     assert (await world.remote.deliver(bob, world.inbox, accept)).status_code == 202
     now = (await following.relationships(world.alice, [bob_row]))[0]
     assert now.following and not now.requested and follow
+
+
+async def test_a_block_alone_ends_alice_s_follow_of_its_sender_and_its_undo_ends_the_block(world: World) -> None:
+    bob = world.actor()
+    directory = world.node.site.directory
+    assert directory is not None
+    bob_row = await directory.resolve(bob.iri)
+    assert bob_row is not None
+    following = world.node.site.social.following
+    await following.relate(world.alice, bob_row, "follow")
+    embedded = {"id": f"{world.node.url}/objects/unknown", "type": "Follow", "actor": world.alice_iri,
+                "object": bob.iri}
+    assert (await world.remote.deliver(bob, world.inbox, world.remote.activity(bob, "Accept", embedded))
+            ).status_code == 202
+    assert (await following.relationships(world.alice, [bob_row]))[0].following
+
+    # Mastodon sends a Block and no Reject: the block alone ends her follow here.
+    block = world.remote.activity(bob, "Block", world.alice_iri)
+    assert (await world.remote.deliver(bob, world.inbox, block)).status_code == 202
+    [now] = await following.relationships(world.alice, [bob_row])
+    assert now.blocked_by and not now.following and not now.requested
+    assert bob_row not in [p.identity for p in await following.following(world.alice.identity, limit=50)]
+    assert (await world.remote.deliver(bob, world.inbox, world.remote.activity(bob, "Undo", block))).status_code == 202
+    [after] = await following.relationships(world.alice, [bob_row])
+    assert not after.blocked_by and not after.following    # a block's end does not bring a follow back

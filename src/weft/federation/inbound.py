@@ -16,8 +16,9 @@ the rest, so the same activity twice is stored once:
   outbox turns that entry into the Accept. Accept/Reject of our person's follow ->
   ``follow_accept``/``follow_reject`` by the remote actor.
 - Like -> ``like``; Announce -> ``boost`` (a public object not held yet is fetched first);
-  Block -> ``block``; Undo of a Follow, Like, Announce or Block -> ``unfollow``, the
-  ``delete`` of the like or boost entry, ``unblock``.
+  Block -> ``block``, after a ``follow_reject`` (whom it blocks follows no more); Undo of
+  a Follow, Like, Announce or Block -> ``unfollow``, the ``delete`` of the like or boost
+  entry, ``unblock``.
 - Add/Remove (featured posts) are accepted and ignored; a Flag becomes a report for the
   administrators (weft.social.moderation); a Move of the actor to an account that lists it
   as an alias -> ``move``, and our people following the actor follow the target
@@ -178,10 +179,15 @@ class Inbound:
         return Received(await turn.ingest([turn.offer({"type": kind, "target": person.did}, activity.id)]))
 
     async def _block(self, turn: Turn, activity: ASObject) -> Received:
+        """Block -> ``block``, after a ``follow_reject`` of the blocked person: as on Mastodon,
+        whom an actor blocks follows them no more (the follow entry is the person's own, so
+        the blocker's "no" is what ends it; a Mastodon server sends no Reject of its own)."""
         person = await turn.person(iri_of(activity.object[0]) if activity.object else None)
         if person is None or activity.id is None:
             return Received(note="a Block of nobody here")
-        return Received(await turn.ingest([turn.offer({"type": "block", "target": person.did}, activity.id)]))
+        turned_away = turn.offer({"type": "follow_reject", "target": person.did}, f"{activity.id}#follow_reject")
+        return Received(await turn.ingest([turned_away, turn.offer({"type": "block", "target": person.did},
+                                                                   activity.id)]))
 
     async def _move(self, turn: Turn, activity: ASObject) -> Received:
         outcomes, note = await receive_move(self.federation, turn, activity)
