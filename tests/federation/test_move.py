@@ -1,7 +1,7 @@
 """Two weft nodes on loopback (``two_nodes``), on each backend: alice moves from a to b
 through the settings page. Before b's alice lists a's alice as an alias, the move is refused
 and says what to do; after, her followers on both servers follow her account on b, a's
-actor document says movedTo, and her profile page there says where she went."""
+actor document says movedTo, and her profile page there says where she went; the alias can be taken back."""
 
 from __future__ import annotations
 
@@ -96,6 +96,12 @@ async def test_alice_moves_from_a_to_b_and_her_followers_on_both_servers_follow_
         assert "has moved to" in profile.text and f'href="/@{new_handle}"' in profile.text
         old_at_b_person = await b.site.social.following.person(old_at_b)
         assert old_at_b_person.moved is not None and old_at_b_person.moved.identity == new_alice.identity
+
+        async with b.client() as at_b:                       # an alias can be taken back
+            assert (await sign_in(at_b, "alice", PASSWORD)).status_code == 303
+            removed = await _settings_form(at_b, "/settings/aliases/remove", alias=f"{a.site.base_url}/users/alice")
+            assert removed.status_code == 303
+        assert (await _actor(b, "alice"))["alsoKnownAs"] == []
 
 
 async def _is(value: Any, expected: Any) -> bool:
