@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from mastodon import MastodonAPIError, MastodonNotFoundError
+from weft.store.schema import federation_queue
 
+from ..web.test_moderation import remote_actor
 from .served import Served
 from .test_home_boosts_api import logged_in
 
@@ -41,3 +44,19 @@ def test_reporting_needs_the_write_reports_scope(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as client:
         refused = client.post("/api/v1/reports", data={"account_id": str(bob.me().id)})
         assert refused.status_code == 401
+
+
+def test_a_report_about_a_fediverse_person_goes_to_their_server_when_asked(served: Served) -> None:
+    alice, bob = logged_in(served, "alice"), logged_in(served, "bob")
+    sam = served.run(remote_actor(served.site, "https://spam.example/users/sam"))
+    forwarded = alice.report(sam, comment="ads", forward=True)
+    assert forwarded.forwarded is True and forwarded.target_account.acct == "sam@spam.example"
+    kept = alice.report(sam, comment="more ads")                 # not asked: stays here
+    local = alice.report(bob.me().id, comment="rude", forward=True)
+    assert kept.forwarded is False and local.forwarded is False  # bob's server is this one
+
+    async def queued_reports() -> list[int | None]:
+        async with served.site.node.db.read() as conn:
+            return list((await conn.execute(select(federation_queue.c.report).where(
+                federation_queue.c.report.is_not(None)))).scalars())
+    assert served.run(queued_reports()) == [int(forwarded.id)]
