@@ -40,6 +40,7 @@ NOTICES: Final = {
     "domain_unblocked": "The domain is no longer blocked.",
     "report_resolved": "The report is marked resolved.",
     "report_reopened": "The report is open again.",
+    "reported": "Your report is sent to this server's moderators.",
     "alias_added": "The alias is saved: that account may now move here.",
     "alias_removed": "The alias is removed.",
     "moved": "Your account has moved. Your followers here follow your new account; those elsewhere are told.",
