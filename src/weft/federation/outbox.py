@@ -1,5 +1,6 @@
 """From queued entries to deliveries: each queue row becomes its activity, once, and one
-delivery per inbox that must receive it.
+delivery per inbox that must receive it. A row may name a report to forward instead of an
+entry: it becomes a Flag from the instance actor (weft.federation.outbound_flag).
 
 Ingest queues a hosted person's entries that federate in the transaction that stores them
 (weft.store.outbox). Here a worker claims a batch of queue rows (``FOR UPDATE SKIP LOCKED``
