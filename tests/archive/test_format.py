@@ -19,7 +19,7 @@ def rewrite(lines: list[bytes]) -> list[bytes]:
     header = orjson.loads(lines[0])
     body = lines[1:-1]
     header["ops"] = sum(line.startswith(b'{"op":') for line in body)
-    header["entries"] = len(body) - header["ops"]
+    header["entries"] = sum(line.startswith(b'{"content":') for line in body)
     first = canonical(header) + b"\n"
     digest = sha256(first + b"".join(body))
     return [first, *body, canonical({"end": "weft", "sha256": b64url(digest)}) + b"\n"]
@@ -54,16 +54,17 @@ def test_the_writer_refuses_to_end_with_counts_other_than_announced() -> None:
 
 def test_a_later_version_is_refused_by_name() -> None:
     header = orjson.loads(LINES[0])
-    header["v"] = 2
+    header["v"] = 3
     message = refusal(rewrite([canonical(header) + b"\n", *LINES[1:]]))
-    assert message == "line 1: archive version 2 is not supported (this node reads 1)"
+    assert message == "line 1: archive version 3 is not supported (this node reads 1 and 2)"
 
 
 def test_a_device_log_split_in_two_runs_is_refused() -> None:
-    body = LINES[3:-1]
+    body = LINES[3:-2]  # the entries (the blob record and the trailer follow)
     devices = [orjson.loads(line)["entry"]["device"] for line in body]
     first_run = devices.count(devices[0])
-    moved = [*LINES[:3], body[0], *body[first_run:first_run + 1], *body[1:first_run], *body[first_run + 1:], LINES[-1]]
+    moved = [*LINES[:3], body[0], *body[first_run:first_run + 1], *body[1:first_run], *body[first_run + 1:],
+             *LINES[-2:]]
     message = refusal(rewrite(moved))
     assert message.startswith("line 6: entry ") and "this device's log already ended at line 4" in message
 

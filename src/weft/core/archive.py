@@ -3,14 +3,17 @@
 An archive is UTF-8 text, one canonical JSON record per line, each line ending
 in ``\\n`` (docs/protocol/archive.md is the reference)::
 
-    {"archive":"weft","created":MS,"entries":M,"identity":DID,"ops":N,"v":1}
+    {"archive":"weft","created":MS,"entries":M,"identity":DID,"ops":N,"v":2}
     {"op":<signed identity operation>}                         N lines, chain order
     {"content":<content or null>,"entry":<signed header>}      M lines, device after device
+    {"blob":HEX,"bytes":B,"data":<b64url>,"part":I}            the images the content names
     {"end":"weft","sha256":<b64url SHA-256 of every byte before this line>}
 
 Every byte is covered: operations and headers are signed, content is bound by
-the header's hash, the header line by the genesis (its DID) and the counts,
-and everything before the trailer by the trailer's digest. ``ArchiveReader``
+the header's hash, blobs by their sha256 (their name) and by being named by some
+content, the header line by the genesis (its DID) and the counts, and everything
+before the trailer by the trailer's digest. Version 1 is the same without blobs;
+both are read. ``ArchiveReader``
 checks all of it without I/O, one line at a time, so a caller can stream a
 file of any size through it and write nothing until ``finish`` returns.
 """
@@ -24,7 +27,17 @@ from typing import Any, Final
 
 import orjson
 
-from weft.core.encoding import b64url, canonical, decode_canonical, from_b64url
+from weft.core.archive_blobs import BLOB_PREFIX, ArchivedBlob, BlobRecords
+from weft.core.archive_writer import (
+    ENTRY_MID,
+    ENTRY_PREFIX,
+    FORMAT,
+    OP_PREFIX,
+    VERSION,
+    ArchiveWriter,
+)
+from weft.core.blob_names import blobs_named
+from weft.core.encoding import decode_canonical, from_b64url
 from weft.core.entry import (
     Entry,
     check_chain,
@@ -40,6 +53,7 @@ from weft.errors import ArchiveError, EncodingError, EntryRejected, IdentityOpRe
 __all__ = [
     "FORMAT",
     "MAX_LINE_BYTES",
+    "READABLE_VERSIONS",
     "VERSION",
     "ArchiveReader",
     "ArchiveSummary",
@@ -49,13 +63,10 @@ __all__ = [
     "verify_lines",
 ]
 
-FORMAT: Final = "weft"
-VERSION: Final = 1
-# The longest record: an entry line with 64 KiB of content and a 1 KiB header, and some spare.
+READABLE_VERSIONS: Final = (1, 2)
+# The longest record: an entry line with 64 KiB of content and a 1 KiB header, and some
+# spare; a blob part line (64 KiB of base64url and its 64-digit name) fits as well.
 MAX_LINE_BYTES: Final = 80 * 1024
-_OP: Final = b'{"op":'
-_ENTRY: Final = b'{"content":'
-_ENTRY_MID: Final = b',"entry":'
 _HEADER_KEYS: Final = frozenset({"archive", "v", "identity", "created", "ops", "entries"})
 
 
@@ -67,57 +78,11 @@ def entry_parts(line: bytes) -> tuple[bytes, bytes | None] | None:
     splits it. The caller still verifies H and C; a wrong cut fails those checks.
     """
     body = line[:-1] if line.endswith(b"\n") else line
-    cut = body.rfind(_ENTRY_MID)
-    if not body.startswith(_ENTRY) or not body.endswith(b"}") or cut < len(_ENTRY):
+    cut = body.rfind(ENTRY_MID)
+    if not body.startswith(ENTRY_PREFIX) or not body.endswith(b"}") or cut < len(ENTRY_PREFIX):
         return None
-    content = body[len(_ENTRY):cut]
-    return body[cut + len(_ENTRY_MID):-1], None if content == b"null" else content
-
-
-class ArchiveWriter:
-    """Turns an identity's records into archive lines, keeping the digest and the counts.
-
-    Each method returns the bytes to write next; ``end`` refuses to close an archive
-    whose counts differ from the ones announced in its first line.
-    """
-
-    def __init__(self, did: str, created_ms: int, ops: int, entries: int) -> None:
-        self._hash = hashlib.sha256()
-        self._announced = (ops, entries)
-        self._counts = [0, 0]
-        self._first: bytes | None = self._emit(canonical({
-            "archive": FORMAT, "v": VERSION, "identity": did, "created": created_ms,
-            "ops": ops, "entries": entries}) + b"\n")
-
-    def _emit(self, line: bytes) -> bytes:
-        self._hash.update(line)
-        return line
-
-    def start(self) -> bytes:
-        """The header line (once)."""
-        if self._first is None:
-            raise ArchiveError("the archive header was already written")
-        first, self._first = self._first, None
-        return first
-
-    def op(self, raw: bytes) -> bytes:
-        """The line for one signed identity operation (canonical bytes, chain order)."""
-        self._counts[0] += 1
-        return self._emit(_OP + raw + b"}\n")
-
-    def entry(self, header: bytes, content: bytes | None) -> bytes:
-        """The line for one signed header and its canonical content (None: header only)."""
-        self._counts[1] += 1
-        return self._emit(_ENTRY + (content if content is not None else b"null")
-                          + _ENTRY_MID + header + b"}\n")
-
-    def end(self) -> bytes:
-        """The trailer line: the digest of everything written before it."""
-        if tuple(self._counts) != self._announced:
-            raise ArchiveError(f"the archive announced {self._announced[0]} operations and "
-                               f"{self._announced[1]} entries but {self._counts[0]} and "
-                               f"{self._counts[1]} were written")
-        return canonical({"end": FORMAT, "sha256": b64url(self._hash.digest())}) + b"\n"
+    content = body[len(ENTRY_PREFIX):cut]
+    return body[cut + len(ENTRY_MID):-1], None if content == b"null" else content
 
 
 @dataclass
@@ -138,10 +103,13 @@ class ArchivedLog:
 
 @dataclass
 class ArchiveSummary:
-    """What a verified archive holds, kept small: everything but the content.
+    """What a verified archive holds, kept small: everything but the content and the blobs' bytes.
 
     ``line_digests`` holds the SHA-256 of every line, so that a second pass over the
-    file can prove it reads the bytes that were verified.
+    file can prove it reads the bytes that were verified. ``blobs`` are the blobs carried
+    (their part lines begin at ``first_blob_line``), ``blob_refs`` the ids of the entries
+    naming each of them, ``blobs_named`` how many distinct blobs the content names
+    (carried or not).
     """
 
     did: str
@@ -153,6 +121,12 @@ class ArchiveSummary:
     header_only: int
     lines: int
     line_digests: bytearray
+    version: int = VERSION
+    blobs: dict[str, ArchivedBlob] = field(default_factory=dict)
+    blob_refs: dict[str, list[bytes]] = field(default_factory=dict)
+    blobs_named: int = 0
+    blob_bytes: int = 0
+    first_blob_line: int | None = None
 
     def line_digest(self, line_number: int) -> bytes:
         return bytes(self.line_digests[(line_number - 1) * 32 : line_number * 32])
@@ -189,12 +163,16 @@ class ArchiveReader:
         self._last: Entry | None = None
         self._entries = 0
         self._header_only = 0
+        self._blobs = BlobRecords()
+        self._first_blob_line: int | None = None
         self._ended = False
 
     def _fail(self, message: str) -> ArchiveError:
         return ArchiveError(f"line {self.line}: {message}")
 
     def _after(self) -> str:
+        if self._first_blob_line is not None:
+            return f"after the blob records from line {self._first_blob_line}"
         if self._last is not None:
             return f"after {self._last.describe()}"
         if self._ops:
@@ -223,17 +201,26 @@ class ArchiveReader:
         self._digests += hashlib.sha256(line).digest()
         if self._header is None:
             self._read_header(line)
-        elif line.startswith(_OP) and not self._entries:
+        elif line.startswith(OP_PREFIX) and not self._entries:
             self._read_op(line)
-        elif line.startswith(_ENTRY):
+        elif line.startswith(ENTRY_PREFIX) and self._first_blob_line is None:
             self._read_entry(line)
+        elif line.startswith(BLOB_PREFIX) and self._header_value("v") >= 2:
+            self._read_blob(line)
         elif line.startswith(b'{"end":'):
             self._read_trailer(line)
             return
         else:
-            what = "an identity operation, entry or trailer" if not self._entries else "an entry or the trailer"
-            raise self._unreadable(line[:-1], what)
+            raise self._unreadable(line[:-1], self._expected())
         self._hash.update(line)
+
+    def _expected(self) -> str:
+        if self._first_blob_line is not None:
+            return "a blob record or the trailer"
+        kinds = ["an entry"] if self._entries else ["an identity operation", "entry"]
+        if self._header_value("v") >= 2:
+            kinds.append("blob record")
+        return f"{', '.join(kinds)} or the trailer"
 
     def _read_header(self, line: bytes) -> None:
         try:
@@ -242,8 +229,9 @@ class ArchiveReader:
             raise ArchiveError("not a weft archive: line 1 is not an archive header") from None
         if header.get("archive") != FORMAT:
             raise ArchiveError("not a weft archive: line 1 is not an archive header")
-        if header.get("v") != VERSION or isinstance(header.get("v"), bool):
-            raise self._fail(f"archive version {header.get('v')!r} is not supported (this node reads {VERSION})")
+        if header.get("v") not in READABLE_VERSIONS or isinstance(header.get("v"), bool):
+            raise self._fail(f"archive version {header.get('v')!r} is not supported (this node reads "
+                             f"{' and '.join(map(str, READABLE_VERSIONS))})")
         if set(header) != _HEADER_KEYS:
             raise self._fail(f"the archive header must have exactly the fields {sorted(_HEADER_KEYS)}")
         for key in ("created", "ops", "entries"):
@@ -258,7 +246,7 @@ class ArchiveReader:
             raise self._unreadable(line[:-1], "an identity operation")
         subject, name = f"identity operation {len(self._ops) + 1}", "?"
         try:
-            op = decode_op(line[len(_OP):-2])
+            op = decode_op(line[len(OP_PREFIX):-2])
             subject, name = f"{subject} ({op.id_text})", f"operation {op.id_text}"
             self._state = next_state(self._state, op, self.now_ms)
         except IdentityOpRejected as exc:
@@ -283,8 +271,7 @@ class ArchiveReader:
             log = self._log_for(entry)
             check_time(entry, self.now_ms)
             check_signature(entry)
-            if content is not None:
-                check_content(entry, content)
+            named = blobs_named(check_content(entry, content)) if content is not None else set()
             check_chain(entry, log.count, log.id_at(log.count) if log.count else None)
             check_device(entry, self._state)
         except EntryRejected as exc:
@@ -294,9 +281,22 @@ class ArchiveReader:
             raise self._fail(_problem(exc, subject)) from None
         log.count += 1
         log.ids += entry.id
+        self._blobs.name(entry.id, named)
         self._entries += 1
         self._header_only += content is None
         self._last = entry
+
+    def _read_blob(self, line: bytes) -> None:
+        if self._state is None:
+            raise self._fail("a blob record comes before any identity operation")
+        if self._first_blob_line is None:
+            self._first_blob_line = self.line
+        try:
+            self._blobs.feed(self.line, line)
+        except ArchiveError as exc:
+            if self._is_broken_json(line):
+                raise self._unreadable(line[:-1], "a blob record") from None
+            raise self._fail(str(exc)) from None
 
     def _log_for(self, entry: Entry) -> ArchivedLog:
         log = self._current
@@ -319,6 +319,10 @@ class ArchiveReader:
             pass
         if digest is None:
             raise self._fail('the trailer is damaged: expected {"end":"weft","sha256":…}')
+        try:
+            self._blobs.close()
+        except ArchiveError as exc:
+            raise self._fail(str(exc)) from None
         announced_ops, announced_entries = self._header_value("ops"), self._header_value("entries")
         if (len(self._ops), self._entries) != (announced_ops, announced_entries):
             raise ArchiveError(f"line 1 announces {announced_ops} identity operations and "
@@ -353,7 +357,9 @@ class ArchiveReader:
         return ArchiveSummary(
             did=self._state.did, created=self._header["created"], ops=self._ops, state=self._state,
             logs=self._logs, entries=self._entries, header_only=self._header_only, lines=self.line,
-            line_digests=self._digests)
+            line_digests=self._digests, version=self._header["v"], blobs=self._blobs.carried,
+            blob_refs=self._blobs.references(), blobs_named=len(self._blobs.named),
+            blob_bytes=self._blobs.bytes, first_blob_line=self._first_blob_line)
 
 
 def verify_lines(lines: Iterable[bytes], now_ms: int) -> ArchiveSummary:

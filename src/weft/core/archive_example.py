@@ -8,12 +8,14 @@ checks it is exactly what this module builds and that it verifies.
 
 Alice has two devices. Her laptop wrote a profile, a post, a second post that it
 then deleted (so that post travels as a header only), and an edit of the first
-post; her phone liked the first post and wrote a post that expired before the
-archive was made (a header only too).
+post; her phone liked the first post, wrote a post that expired before the
+archive was made (a header only too), and posted a picture: a one-pixel PNG, which
+the archive carries as a blob record after the entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any, Final
@@ -25,12 +27,16 @@ from weft.core.identity import sign_op
 from weft.core.ids import did_from_genesis
 from weft.core.keys import SigningKey
 
-__all__ = ["CREATED", "build_example", "main"]
+__all__ = ["CREATED", "RED_DOT", "build_example", "main"]
 
 T0: Final = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 MINUTE: Final = 60_000
 CREATED: Final = T0 + 24 * 60 * MINUTE
 RECOVERY, SERVER, LAPTOP, PHONE = (SigningKey(bytes([seed]) * 32) for seed in (1, 2, 3, 4))
+# A 1x1 PNG of one red pixel, written out so the example never depends on a zlib version.
+RED_DOT: Final = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c494441"
+    "5478da63f8cfc0000003010100f70341430000000049454e44ae426082")
 
 
 def _extend(log: list[tuple[Entry, bytes]], key: SigningKey, did: str,
@@ -65,6 +71,9 @@ def build_example() -> bytes:
     phone = _extend([], PHONE, did, [
         (T0 + 7 * MINUTE, {"type": "like", "target": hello}, None),
         (T0 + 8 * MINUTE, {"type": "post", "text": "gone in an hour"}, T0 + 68 * MINUTE),
+        (T0 + 9 * MINUTE, {"type": "post", "text": "a red dot", "attachments": [{
+            "blob": hashlib.sha256(RED_DOT).hexdigest(), "mime": "image/png", "alt": "one red pixel",
+            "width": 1, "height": 1}]}, None),
     ])
     # What the exporting node no longer holds: deleted content, and content expired by CREATED.
     header_only = {doomed, phone[1][0].id_text}
@@ -74,6 +83,7 @@ def build_example() -> bytes:
     for log in logs:
         for entry, data in log:
             lines.append(writer.entry(entry.raw, None if entry.id_text in header_only else data))
+    lines.append(writer.blob_part(hashlib.sha256(RED_DOT).hexdigest(), len(RED_DOT), 1, RED_DOT))
     lines.append(writer.end())
     return b"".join(lines)
 

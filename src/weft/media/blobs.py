@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from weft.errors import NotFound
 from weft.media.errors import MediaError
@@ -80,6 +81,11 @@ class BlobStore:
         _fsync_directory(final.parent)  # make the rename itself survive a power cut
         return digest
 
+    def writer(self, digest: str) -> BlobWriter:
+        """A blob arriving in pieces (an archive's parts): ``write`` them, then ``commit``, which
+        refuses bytes that do not hash to ``digest``. Memory holds one piece at a time."""
+        return BlobWriter(self.path(digest), digest)
+
     def get(self, digest: str) -> bytes:
         """The blob's bytes; :class:`~weft.errors.NotFound` if this store does not hold it."""
         try:
@@ -132,6 +138,59 @@ class BlobStore:
                         continue  # not where path() looks: no blob of this store
                     if item.is_file(follow_symlinks=False):
                         yield BlobFile(Path(item.path), digest, info.st_mtime)
+
+
+class BlobWriter:
+    """One blob written piece by piece to a temporary file, renamed into place by ``commit``
+    once its sha256 is checked; ``abort`` (or leaving the ``with`` block) drops what was written."""
+
+    def __init__(self, final: Path, digest: str) -> None:
+        self.final = final
+        self.digest = digest
+        self.size = 0
+        self._hash = hashlib.sha256()
+        final.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=final.parent)
+        self._temporary = Path(temporary)
+        self._file: BinaryIO | None = os.fdopen(descriptor, "wb")
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.abort()
+
+    def write(self, data: bytes) -> None:
+        if self._file is None:
+            raise MediaError(f"the media file {self.digest} is closed")
+        self._file.write(data)
+        self._hash.update(data)
+        self.size += len(data)
+
+    def commit(self) -> None:
+        """Check the bytes against the digest, then make them the blob (MediaError if they differ)."""
+        if self._file is None:
+            raise MediaError(f"the media file {self.digest} is closed")
+        if self._hash.hexdigest() != self.digest:
+            self.abort()
+            raise MediaError(f"the bytes written do not hash to {self.digest}")
+        file, self._file = self._file, None
+        try:
+            with file:
+                file.flush()
+                os.fchmod(file.fileno(), _FILE_MODE)
+                os.fsync(file.fileno())
+            os.replace(self._temporary, self.final)
+        except BaseException:
+            self._temporary.unlink(missing_ok=True)
+            raise
+        _fsync_directory(self.final.parent)
+
+    def abort(self) -> None:
+        if self._file is not None:
+            file, self._file = self._file, None
+            file.close()
+            self._temporary.unlink(missing_ok=True)
 
 
 def _shards(directory: Path) -> list[Path]:
