@@ -1,10 +1,10 @@
-"""A receiver killed halfway through a 20k-entry sync ends complete and consistent after a restart.
+"""A receiver killed halfway through a 10k-entry sync ends complete and consistent after a restart.
 
-Node A (in this process) holds 20,000 entries of four authors and listens on loopback.
+Node A (in this process) holds 10,000 entries of four authors and listens on loopback.
 Node B runs in a child process (``sync_child.py``) that syncs once with A and reports
 every batch it commits; after some thousands it is SIGKILLed. Its database must then be
 intact, and a second sync must fetch exactly what the first did not commit (nothing
-committed is sent again), leaving all 20,000 entries, every log whole and chained.
+committed is sent again), leaving all 10,000 entries, every log whole and chained.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from weft.sync.service import SyncService
 from ..store.world import Author, introduce
 
 AUTHORS = 4
-PER_AUTHOR = 5_000
+PER_AUTHOR = 2_500
 TOTAL = AUTHORS * PER_AUTHOR
-KILL_AFTER = 6_000            # entries B has reported committed when it is killed
+KILL_AFTER = 3_000            # entries B has reported committed when it is killed
 CHILD = Path(__file__).with_name("sync_child.py")
 
 
