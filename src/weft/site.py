@@ -25,6 +25,7 @@ from weft.vault import Vault
 
 if TYPE_CHECKING:
     from weft.federation.service import Federation
+    from weft.media.remote_cache import RemoteMediaCache
     from weft.social import Social
     from weft.social.remote import RemoteDirectory
 
@@ -70,6 +71,9 @@ class Site:
     federation: Federation | None = None
     # Finds Fediverse people on their servers (weft.social.remote), set with ``federation``.
     directory: RemoteDirectory | None = None
+    # Fediverse images fetched and kept here (weft.media.remote_cache), set with ``federation``:
+    # without it, pages link to them and nothing is fetched.
+    remote_media: RemoteMediaCache | None = None
 
     @cached_property
     def social(self) -> Social:

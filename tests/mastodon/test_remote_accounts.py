@@ -1,7 +1,7 @@
 """Fediverse people through the client API, as Mastodon.py reads it: looked up by user@host,
-their account and posts as entities (HTML sanitized, media on their server), followed once
-they accept, mentioned; and found on their servers by a signed-in person's search, through
-the site's directory (a real small RemoteDirectory, ``HeldDirectory``)."""
+their account and posts as entities (HTML sanitized; media on their server, as this site
+keeps none), followed once they accept, mentioned; and found on their servers by a
+signed-in person's search, through the site's directory (a real small RemoteDirectory, ``HeldDirectory``)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def test_a_remote_person_is_looked_up_followed_once_they_accept_and_mentioned(se
     bob = alice.account_lookup(f"@bob@{HOST}")
     assert (bob.acct, bob.username, bob.display_name) == (f"bob@{HOST}", "bob", "Bob Remote")
     assert (bob.url, bob.uri) == (f"https://{HOST}/@bob", BOB)
-    assert bob.avatar == bob.avatar_static == actor.avatar
+    # Their avatar is shown as this server keeps it, and this site keeps no remote media: the
+    # default, never their server's address (weft.media.remote_cache).
+    assert bob.avatar == bob.avatar_static == f"{served.url}/avatars/original/missing.png"
     assert bob.note == "<p>Hi, I am <strong>bob</strong></p>" and bob.fields[0].name == "Site"
     assert bob.statuses_count == 1 and bob.locked is False
     assert alice.account(bob.id).acct == bob.acct

@@ -1,6 +1,7 @@
 """Fediverse people on the web pages: /@user@host shows who they are and their posts held
-here, with their HTML sanitized at render and their images loaded without a Referer; a
-follow from their page waits for their Accept before their posts reach the home page."""
+here, with their HTML sanitized at render and their images never loaded from their server
+(this site keeps no remote media: links to the originals, and the default avatar); a follow
+from their page waits for their Accept before their posts reach the home page."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def now_ms() -> int:
 
 async def test_a_remote_persons_page_their_post_and_a_follow_that_waits(
         make_config: Callable[[str], NodeConfig]) -> None:
-    async with serving(make_config("n"), environ=ENV) as running, people(running) as folks:
+    environ = {**ENV, "WEFT_MEDIA_CACHE_MB": "0"}   # nothing fetched (the cache's own tests do)
+    async with serving(make_config("n"), environ=environ) as running, people(running) as folks:
         node, actor = running.node, Actor()
         bob = await hold_actor(node.db, node.ingest, actor, ts=now_ms() - 5000)
         await remote_post(node.ingest, actor, 1, ts=now_ms() - 4000, attachments=[IMAGE])
@@ -36,11 +38,14 @@ async def test_a_remote_persons_page_their_post_and_a_follow_that_waits(
         html = page.text
         assert "<h1>Bob Remote</h1>" in html and f"@bob@{HOST}" in html
         assert "<p>Hi, I am <strong>bob</strong></p>" in html and "steal()" not in html
-        assert f'src="{actor.avatar}" alt="" width="96" height="96" referrerpolicy="no-referrer"' in html
+        assert actor.avatar not in html
+        assert 'src="/avatars/original/missing.png" alt="" width="96" height="96"' in html
         assert f'href="{actor.url}"' in html                     # their profile on their server
         assert '<a href="https://x.example/" rel="nofollow noopener noreferrer">there</a>' in html
         assert "<script>" not in html and "alert(1)" not in html
-        assert f'src="{IMAGE["url"]}" alt="a dog" loading="lazy" referrerpolicy="no-referrer"' in html
+        assert f'src="{IMAGE["url"]}"' not in html
+        assert (f'Media on its own server: a dog · <a href="{IMAGE["url"]}" rel="nofollow noopener noreferrer">'
+                "open original</a>") in html
         assert f'href="/@bob@{HOST}/{status.id}"' in html
 
         post = await stranger.get(f"/@bob@{HOST}/{status.id}")

@@ -207,23 +207,28 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
 def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[BaseRoute]:
     """What a node hosting accounts serves beside the client API: federation's documents
     and inboxes and the web app (whose ``/`` comes last, after every more specific path).
-    Gives the site its federation service (``site.federation``) if it has none; whoever
-    serves the routes closes it (``close_site``)."""
+    Gives the site its federation service (``site.federation``) and remote media cache
+    (``site.remote_media``) if it has none; whoever serves the routes closes them (``close_site``)."""
     from weft import web
     from weft.federation import discovery, documents, inbox
     from weft.federation.directory import ActorDirectory
+    from weft.federation.media import remote_media_cache
     from weft.federation.service import Federation
 
     if site.federation is None:
         site.federation = Federation.for_site(site, environ)
     if site.directory is None:
         site.directory = ActorDirectory(site)
+    if site.remote_media is None:
+        site.remote_media = remote_media_cache(site.federation, environ)
     return [*discovery.routes(site), *inbox.routes(site), *documents.routes(site), *web.routes(site)]
 
 
 async def close_site(site: Site) -> None:
     """End what serving the site started: uploads being processed finish, federation's
     client closes (before the database does)."""
+    if site.remote_media is not None:   # fetches in flight stop first (they use the rest)
+        await site.remote_media.close()
     if "social" in site.__dict__:   # made on first use
         await site.social.close()
     if site.federation is not None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from weft.core.foreign import Via, make_foreign
 from weft.core.ids import entry_id_text
+from weft.federation.media import want_images
 from weft.federation.urls import local_ref
 from weft.ingest import Outcome
 from weft.ingest_foreign import ForeignOffer
@@ -104,7 +105,9 @@ class Turn:
         return ForeignOffer(entry.raw, data)
 
     async def ingest(self, offers: list[ForeignOffer]) -> list[Outcome]:
-        return await self.federation.site.node.ingest.foreign(offers)
+        outcomes = await self.federation.site.node.ingest.foreign(offers)
+        want_images(self.federation, offers, outcomes, origin=self.actor.host)   # fetched for the media cache
+        return outcomes
 
 
 def text_id(entry_id: bytes) -> str:

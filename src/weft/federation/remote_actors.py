@@ -38,6 +38,7 @@ from weft.errors import WeftError
 from weft.federation.activitystreams import ActivityStreamsError, ASObject, parse_object
 from weft.federation.fetching import FetchedDocument
 from weft.federation.fetching_errors import FetchError
+from weft.federation.media import want_images
 from weft.federation.remote_actors_documents import (
     actor_facts,
     profile_content,
@@ -183,7 +184,8 @@ class RemoteActors:
         content = profile_content(obj)
         entry, data = make_foreign(content, author=iri, origin=profile_origin(iri, content), via="fetch",
                                    ts=self._now())
-        await self.federation.site.node.ingest.foreign([ForeignOffer(entry.raw, data)])
+        offers = [ForeignOffer(entry.raw, data)]
+        want_images(self.federation, offers, await self.federation.site.node.ingest.foreign(offers), origin=iri)
 
     async def forget(self, iri: str) -> None:
         """Drop the stored document of a deleted actor (its entries are the inbox's to remove)."""

@@ -5,8 +5,9 @@ Two ways out, both after the transaction that dropped the last reference has com
 that a crash in between leaves at worst a file nothing names, never a name without a file:
 
 - :meth:`MediaUpkeep.release`, right after a delete, an expiry or a purge: the upload rows of
-  posts now dead go, then every candidate blob that no upload row and no profile of the
-  node's own people holds is removed.
+  posts now dead go, then every candidate blob that no upload row, no profile of the
+  node's own people and no file of the remote media cache (weft.media.remote_cache) holds
+  is removed.
 - :meth:`MediaUpkeep.sweep`, with the expiry upkeep (so also as a node starts) whenever none
   ran for ``SWEEP_EVERY_S``: the same for every upload row of a dead post, uploads left
   waiting for a post longer than ``WAITING_KEPT_MS``,
@@ -35,7 +36,7 @@ from typing import Final
 
 from weft.media.blobs import BlobStore
 from weft.media.errors import MediaError
-from weft.store import blob_refs, uploads
+from weft.store import blob_refs, remote_media, uploads
 from weft.store.database import Database
 
 __all__ = ["ABANDONED_AFTER_MS", "ABANDONED_ERROR", "ORPHAN_GRACE_S", "SWEEP_EVERY_S", "WAITING_KEPT_MS",
@@ -127,6 +128,8 @@ class MediaUpkeep:
                 unused = digests - await uploads.uploads_holding(conn, list(digests))
                 if unused:
                     unused -= await blob_refs.profile_blobs(conn)
+                if unused:
+                    unused -= await remote_media.blobs_holding(conn, list(unused))
             return await asyncio.to_thread(self._delete_all, sorted(unused))
 
     def _delete_all(self, digests: list[str]) -> int:
@@ -149,6 +152,11 @@ class MediaUpkeep:
             used.update(page)
         async with self.db.read() as conn:
             used.update(await blob_refs.profile_blobs(conn))
+        key: str | None = ""
+        while key is not None:
+            async with self.db.read() as conn:
+                cached, key = await remote_media.cached_blobs_page(conn, key, _PAGE)
+            used.update(cached)
         used.seal()
         return used
 

@@ -11,6 +11,7 @@ post, what a post may hold, what undoing a like publishes) is written once:
 - ``search``: posts, people and hashtags by their words; trending hashtags.
 - ``events``: live events for streams (new posts, edits, deletes, notifications).
 - ``moderation``: the server's domain blocks and the reports made to its moderators.
+- ``remote_media``: how Fediverse posts' files are shown (kept by the remote media cache, or not).
 - ``moving``: aliases, moving an account to another, and followers following it there.
 
 Every write is an entry signed by the account's web device and ingested like any other.
@@ -39,6 +40,7 @@ from weft.social.moderation import Moderation
 from weft.social.moving import Moving
 from weft.social.notices import Notices
 from weft.social.reading import People, Reader
+from weft.social.remote_media import RemoteMediaViews
 from weft.social.search import Search
 from weft.social.uploads import Uploads
 from weft.social.writing import MAX_CHARACTERS, MAX_MEDIA_ATTACHMENTS, MAX_SUMMARY_CHARS, Posting
@@ -66,7 +68,9 @@ class Social:
         self.pages = PageCache(site.node)                # timeline pages kept while fresh
         self.moderation = Moderation(site)               # domain blocks and reports
         self.moving = Moving(site)                       # account migration (decision 0007)
+        self.remote_media = RemoteMediaViews(site)           # Fediverse files, kept here or not
         self.statuses.silenced_domains = self.moderation.silenced_domains
+        self.statuses.media = self.remote_media
         self.posting.on_private_change = self.pages.bump
 
     async def close(self) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 from weft.store.people import Person
 from weft.store.statuses import StatusRow
 
-__all__ = ["Attachment", "Boost", "Draft", "Notification", "Relationship", "SearchResults", "Status", "Upload"]
+__all__ = ["Attachment", "Boost", "Draft", "Notification", "Relationship", "RemoteMedia", "SearchResults", "Status",
+           "Upload"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,31 @@ class Attachment:
     width: int | None
     height: int | None
     blurhash: str | None
+
+
+@dataclass(frozen=True)
+class RemoteMedia:
+    """A Fediverse post's file as this server shows it (weft.social.remote_media).
+
+    ``state`` says what a reader gets: ``cached`` (kept here: ``blob``, ``thumb``; the sizes
+    are the kept file's), ``waiting`` (an image not fetched yet), ``failed`` (an image the
+    cache will not keep: too large, not an image), ``hidden`` (server moderation rejects
+    its domain's media: shown as a note, never linked) or ``linked`` (video, audio and the
+    like, left on their server). ``url`` is where it lives (Mastodon's ``remote_url``);
+    ``key`` names it at ``/media/remote/{key}`` while it waits.
+    """
+
+    url: str
+    key: str
+    state: str
+    mime: str | None
+    alt: str | None
+    width: int | None
+    height: int | None
+    blurhash: str | None
+    preview: str | None            # its server's preview image
+    blob: str | None = None
+    thumb: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,7 @@ class Status:
     boost: Boost | None = None     # set when this is someone's boost of ``row``
     reply_to_id: int | None = None       # the status id of the post this one answers, if held here
     reply_to_account: int | None = None  # and its author's identity row
+    remote_media: tuple[RemoteMedia, ...] = ()   # a Fediverse post's files
 
     @property
     def id(self) -> int:

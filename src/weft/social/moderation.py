@@ -8,7 +8,8 @@ docs/decisions/0008-server-moderation.md gives the rules. In short:
   made (their entries purged, as a node's own block purges);
 - **silence**: its actors' posts stay out of the public and local timelines and search's
   public results; people who follow them still see them;
-- **reject media**: its posts' images are not shown (nor fetched) here.
+- **reject media**: its posts' images and its people's avatars are neither fetched nor shown
+  here, and what the remote media cache kept of it is dropped when the block is made.
 
 Policies are read on every inbound activity, so they are cached per process and read again
 at most every ``POLICY_TTL_MS`` (another worker's change shows within that time; this
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 from weft.errors import NotFound, UsageError
 from weft.store import moderation as store
+from weft.store import remote_media
 from weft.store.blob_refs import named_by_identity
 from weft.store.moderation import DomainBlock, Report, domains_of
 from weft.store.outbox import queue_report
@@ -127,6 +129,8 @@ class Moderation:
         purged = 0
         async with self.site.node.db.write() as conn:
             await store.save_domain_block(conn, block)
+            if reject_media or severity == "suspend":   # what the media cache kept of it goes
+                freed |= await remote_media.reject_domain(conn, block.domain)
             if severity == "suspend":
                 for identity in await store.actors_of_domain(conn, block.domain):
                     freed |= await named_by_identity(conn, identity)

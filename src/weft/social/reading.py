@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.core.ids import entry_id_text, parse_entry_id
 from weft.errors import NotFound
 from weft.social.model import Attachment, Boost, Status
+from weft.social.remote_media import RemoteMediaViews, uncached_views
 from weft.store import boosts, interactions, people, queries, statuses
 from weft.store.account_statuses import AccountFilters, TimelineItem, account_statuses
 from weft.store.home_timeline import home_timeline
@@ -78,6 +79,8 @@ class Reader:
         # The domains server moderation silenced (Social sets it to moderation's): kept out
         # of the public and hashtag timelines.
         self.silenced_domains: Callable[[], Awaitable[list[str]]] = _none_silenced
+        # How Fediverse posts' files are shown (Social sets the site's); without it, as not kept.
+        self.media: RemoteMediaViews | None = None
 
     async def hydrate(self, conn: AsyncConnection, viewer: Account | None, rows: Sequence[int],
                       boosts: dict[int, tuple[int, int, bytes, int]] | None = None,
@@ -90,6 +93,8 @@ class Reader:
         now = self.node.clock()
         folks = folks or People(conn, now)
         found = await statuses.status_rows(conn, list(dict.fromkeys(rows)), now_ms=now)
+        remote_media = (await self.media.of_rows(conn, list(found.values())) if self.media is not None
+                        else uncached_views(found.values()))
         me = viewer_identity(viewer)
         marks = (await statuses.viewers_marks(conn, [me], list(found)))[me] if me is not None else None
         blobs = [a["blob"] for row in found.values() for a in row.attachments if isinstance(a.get("blob"), str)]
@@ -117,7 +122,9 @@ class Reader:
                 reblogged=marks is not None and row_id in marks["reblogged"],
                 bookmarked=marks is not None and row_id in marks["bookmarked"], boost=boost,
                 reply_to_id=None if parent is None else statuses.status_id(parent[1], parent[0]),
-                reply_to_account=None if parent is None else parent[2]))
+                reply_to_account=None if parent is None else parent[2], remote_media=remote_media.get(row_id, ())))
+        if self.media is not None:
+            self.media.want_people({status.author.identity: status.author for status in result}.values())
         return result
 
     async def visible_row(self, conn: AsyncConnection, viewer: Account | None, status_id: int) -> int:

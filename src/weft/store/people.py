@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from weft.core.identity import decode_op
 from weft.core.ids import is_actor_iri
 from weft.errors import IdentityOpRejected
+from weft.store import remote_media
 from weft.store.moves import moved_to
 from weft.store.schema import (
     FOLLOW,
@@ -79,6 +80,10 @@ class Person:
     last_status_at: int | None
     follow_requests: int
     remote: RemoteInfo | None = None   # set for a Fediverse actor
+    # A Fediverse person's avatar and header as the remote media cache keeps them here (their
+    # digests, the thumbnail for the avatar), else None: their own URLs are never shown.
+    avatar_media: str | None = None
+    header_media: str | None = None
     moved: Person | None = None        # whom the identity moved to (its own ``moved`` left unread)
 
 
@@ -134,6 +139,23 @@ async def persons(conn: AsyncConnection, ids: Sequence[int], *, now_ms: int,
         targets = await persons(conn, list(moves.values()), now_ms=now_ms, with_moves=False)
         for source, target in moves.items():
             found[source] = replace(found[source], moved=targets.get(target))
+    return await _with_kept_images(conn, found)
+
+
+async def _with_kept_images(conn: AsyncConnection, found: dict[int, Person]) -> dict[int, Person]:
+    """Fediverse people with the avatars and headers the remote media cache keeps of them."""
+    named = {(identity, key): person.profile[key] for identity, person in found.items() if person.remote is not None
+             for key in ("avatar", "header") if isinstance(person.profile.get(key), str)}
+    if not named:
+        return found
+    kept = await remote_media.held(conn, set(named.values()))
+    for (identity, key), url in named.items():
+        row = kept.get(url)
+        if row is not None and row.state == "ready" and row.blob is not None:
+            if key == "avatar":
+                found[identity] = replace(found[identity], avatar_media=row.thumb or row.blob)
+            else:
+                found[identity] = replace(found[identity], header_media=row.blob)
     return found
 
 

@@ -530,6 +530,34 @@ reports = Table(
     Index("ix_reports_open", "resolved_at", "id"),
 )
 
+# The remote media cache (migration 0012, docs/decisions/0009-remote-media.md): the images of
+# Fediverse posts and profiles, fetched by this server, re-encoded into the blob store and
+# served from here, so that a reader's browser never asks their server.
+remote_media = Table(
+    "remote_media",
+    metadata,
+    Column("key", Text, primary_key=True),                        # sha256 hex of the URL
+    Column("url", Text, nullable=False),
+    Column("host", Text, nullable=False),                         # the URL's host, lower-case (domain blocks)
+    Column("origin", Text, nullable=True),                        # the host of whose post or profile named it
+    Column("state", Text, nullable=False),                        # waiting | ready | failed | rejected
+    Column("blob", Text, nullable=True),                          # sha256 hex of the re-encoded file
+    Column("thumb", Text, nullable=True),
+    Column("mime", Text, nullable=True),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("bytes", BigInteger, nullable=False),                  # blob + thumb, counted against the budget
+    Column("created_at", BigInteger, nullable=False),
+    Column("fetched_at", BigInteger, nullable=True),              # the last successful fetch: eviction's order
+    Column("attempts", Integer, nullable=False),
+    Column("retry_at", BigInteger, nullable=True),                # failed: tried again from then (NULL: never)
+    Column("error", Text, nullable=True),
+    Index("ix_remote_media_ready", "fetched_at", sqlite_where=text("state = 'ready'"),
+          postgresql_where=text("state = 'ready'")),
+    Index("ix_remote_media_blob", "blob"),
+    Index("ix_remote_media_thumb", "thumb"),
+)
+
 # -- full-text search of posts (migration 0005, docs/decisions/0005-search.md) ------------
 #
 # Each backend indexes the current text and content warning of every post it shows, its

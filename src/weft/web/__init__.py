@@ -125,6 +125,8 @@ def routes(site: Site) -> list[BaseRoute]:
         get("/follow_requests", notification_pages.follow_requests),
         post("/follow_requests/{identity:int}/{verdict}", notification_pages.answer),
         get("/search", search_pages.search),
+        get("/media/remote/{key}", media_files.remote_media_file),
+        get("/media/remote/{key}/small", media_files.remote_media_file),
         get("/media/{digest}", media_files.media_file),
         Mount("/static", app=StaticFiles(packages=[("weft.web", "static")]), name="static"),
     ]

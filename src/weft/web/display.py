@@ -4,8 +4,9 @@ post's HTML made here (weft.core.text.render_html) from what a person typed.
 The one exception is the Fediverse: a remote post's text and a remote person's bio come as
 HTML, which is shown only as weft.core.html.sanitize_html leaves it (Mastodon's strict
 allow-list: no scripts, styles, images or attributes beyond links), run here at every
-render whatever the store holds. Their images stay on their servers and are loaded from
-there (https only, without a Referer: the templates say ``referrerpolicy="no-referrer"``).
+render whatever the store holds. Their images are shown as the remote media cache keeps them
+here (weft.social.remote_media), never from their servers: one not kept yet, or refused, is a
+note with a link to the original; one of a domain whose media are rejected, a note alone.
 
 URLs follow what every face shares: ``/@handle`` for a person (``/@user@host`` for a
 Fediverse person), ``/@handle/{id}`` for a status, ``/tags/{name}`` for a tag,
@@ -25,10 +26,11 @@ from markupsafe import Markup
 from weft.core.html import sanitize_html
 from weft.core.text import render_html
 from weft.social import Attachment, Status
+from weft.social.model import RemoteMedia
 from weft.social.names import handle_of
 from weft.store.people import Person
 
-__all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "VISIBILITY_LABELS", "ImageView", "PersonView",
+__all__ = ["DEFAULT_AVATAR_PATH", "DEFAULT_HEADER_PATH", "VISIBILITY_LABELS", "ImageView", "MediaNote", "PersonView",
            "StatusView", "iso_time", "person_view", "status_view", "text_html"]
 
 # Served by the Mastodon API's instance routes, which every site mounts.
@@ -76,6 +78,16 @@ def text_html(text: str, *, known: dict[str, str] | None = None, site_host: str 
     return Markup(render_html(text, mention_href=mention_href, tag_href=lambda name: f"/tags/{name}"))
 
 
+def _person_image(person: Person, key: str, base_url: str) -> str | None:
+    """A person's avatar or header: a Fediverse person's as the media cache keeps it (else none:
+    the default is shown, and their server never hears of the reader), anyone else's as
+    :func:`_image_url` allows."""
+    if person.remote is not None:
+        digest = person.avatar_media if key == "avatar" else person.header_media
+        return f"/media/{digest}" if digest else None
+    return _image_url(person.profile, key, base_url)
+
+
 @dataclass(frozen=True)
 class PersonView:
     identity: int
@@ -113,8 +125,8 @@ def person_view(person: Person, base_url: str) -> PersonView:
     return PersonView(
         identity=person.identity, handle=handle,
         name=name.strip() if isinstance(name, str) and name.strip() else handle,
-        url=f"/@{handle}", avatar=_image_url(profile, "avatar", base_url) or DEFAULT_AVATAR_PATH,
-        header=_image_url(profile, "header", base_url), bio=shown_bio,
+        url=f"/@{handle}", avatar=_person_image(person, "avatar", base_url) or DEFAULT_AVATAR_PATH,
+        header=_person_image(person, "header", base_url), bio=shown_bio,
         fields=fields, locked=profile.get("locked") is True, bot=profile.get("bot") is True,
         local=person.username is not None, followers=person.followers, following=person.following,
         statuses=person.statuses, remote_url=person.remote.url if person.remote is not None else None,
@@ -135,22 +147,31 @@ def _image(attachment: Attachment) -> ImageView:
                      alt=attachment.alt or "", width=attachment.width, height=attachment.height)
 
 
-def _remote_images(items: tuple[dict[str, Any], ...]) -> tuple[ImageView, ...]:
-    """A Fediverse post's images, where their server keeps them (https only, as the pages'
-    policy loads no other images; other media are left to the post's own page)."""
-    shown = []
-    for item in items:
-        url, preview, mime = item.get("url"), item.get("preview"), item.get("mime")
-        if "blob" in item or not isinstance(url, str) or not url.lower().startswith("https://"):
-            continue
-        if isinstance(mime, str) and not mime.startswith("image/"):
-            continue
-        src = preview if isinstance(preview, str) and preview.lower().startswith("https://") else url
-        alt = item.get("alt")
-        size = [value if type(value) is int else None for value in (item.get("width"), item.get("height"))]
-        shown.append(ImageView(src=src, full=url, alt=alt if isinstance(alt, str) else "",
-                               width=size[0], height=size[1]))
-    return tuple(shown)
+@dataclass(frozen=True)
+class MediaNote:
+    """A Fediverse post's file shown as words: ``href`` is the original, None when it must not
+    be offered (its domain's media are rejected here)."""
+
+    text: str
+    href: str | None
+    alt: str
+
+
+_NOTES: Final = {"waiting": "Media not yet cached here", "failed": "Media this server could not keep",
+                 "linked": "Media on its own server", "hidden": "Media hidden by this server"}
+
+
+def _cached_images(media: tuple[RemoteMedia, ...]) -> tuple[ImageView, ...]:
+    """A Fediverse post's images kept here."""
+    return tuple(ImageView(src=f"/media/{item.thumb or item.blob}", full=f"/media/{item.blob}", alt=item.alt or "",
+                           width=item.width, height=item.height)
+                 for item in media if item.state == "cached" and item.blob is not None)
+
+
+def _media_notes(media: tuple[RemoteMedia, ...]) -> tuple[MediaNote, ...]:
+    """A Fediverse post's files not kept here, as notes (a link to the original where allowed)."""
+    return tuple(MediaNote(_NOTES[item.state], None if item.state == "hidden" else item.url, item.alt or "")
+                 for item in media if item.state in _NOTES)
 
 
 def _post_html(status: Status, known: dict[str, str], site_host: str) -> Markup:
@@ -187,6 +208,7 @@ class StatusView:
     boosted_by: PersonView | None
     cursor: int = 0            # where the page after this status starts: a boost's own status id
     remote_url: str | None = None   # a Fediverse post's page on its server
+    media_notes: tuple[MediaNote, ...] = ()   # its files not kept here
 
     @property
     def visibility_label(self) -> str:
@@ -203,7 +225,8 @@ def status_view(status: Status, viewer_identity: int | None, base_url: str) -> S
         id=row.id, url=f"{author.url}/{row.id}", author=author, ts=row.ts, edited_ts=row.edited_ts,
         expires=row.expires, html=_post_html(status, known, site_host), text=row.text or "",
         summary=row.summary or None, sensitive=row.sensitive, visibility=row.visibility,
-        images=tuple(_image(a) for a in status.attachments) + _remote_images(row.attachments),
+        images=tuple(_image(a) for a in status.attachments) + _cached_images(status.remote_media),
+        media_notes=_media_notes(status.remote_media),
         likes=row.likes, boosts=row.boosts,
         replies=row.replies, favourited=status.favourited, reblogged=status.reblogged,
         bookmarked=status.bookmarked, mine=viewer_identity == row.author,

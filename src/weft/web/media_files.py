@@ -6,6 +6,11 @@ Anything else is sent as ``application/octet-stream`` to be downloaded, with a s
 policy and ``nosniff``, so that even an HTML file someone slipped into the store cannot
 run on this origin. Blobs are named by their sha256, so a name never changes content:
 browsers and proxies may keep them for a year.
+
+``GET /media/remote/{key}`` (and ``…/small``, the thumbnail) is where the client API names a
+Fediverse post's image that the remote media cache does not keep yet (Mastodon's media
+proxy): it is fetched then, waiting up to ``REMOTE_WAIT_S``, and the answer redirects to
+the file kept here; 404 when it cannot be kept or its domain's media are rejected.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ from pathlib import Path
 from typing import Final
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from weft.errors import NotFound
 from weft.site import Site
 
-__all__ = ["media_file", "sniff_image_type"]
+__all__ = ["REMOTE_WAIT_S", "media_file", "remote_media_file", "sniff_image_type"]
 
 _DIGEST: Final = re.compile(r"[0-9a-f]{64}")
+REMOTE_WAIT_S: Final = 20.0
 _HEADERS: Final = {
     "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'; sandbox",
@@ -66,3 +72,16 @@ async def media_file(request: Request, site: Site) -> Response:
     if kind is not None:
         return FileResponse(path, media_type=kind, headers=_HEADERS)
     return FileResponse(path, media_type="application/octet-stream", headers=_HEADERS, filename=digest)
+
+
+async def remote_media_file(request: Request, site: Site) -> Response:
+    key = request.path_params["key"]
+    if not _DIGEST.fullmatch(key):
+        raise NotFound("no such media file")
+    small = request.url.path.endswith("/small")
+    digest = await site.social.remote_media.file_of(key, small=small, timeout=REMOTE_WAIT_S)
+    if digest is None:
+        raise NotFound("this file is not available here")
+    # Not kept by caches: the file behind it may be evicted, and then fetched again.
+    return RedirectResponse(f"{site.base_url}/media/{digest}", status_code=302,
+                            headers={"cache-control": "no-store"})

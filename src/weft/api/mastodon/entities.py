@@ -25,7 +25,9 @@ day of its genesis operation, or 1970-01-01 for one this node has only heard nam
 follow or a mention of it arrived, its identity log has not).
 
 Avatars and headers are taken from a profile only when they are http(s) URLs; otherwise
-the default images (``DEFAULT_AVATAR_PATH``, ``DEFAULT_HEADER_PATH``) are named.
+the default images (``DEFAULT_AVATAR_PATH``, ``DEFAULT_HEADER_PATH``) are named. A Fediverse
+person's are the files the remote media cache keeps here (weft.media.remote_cache), or the
+defaults until it does: a client is never sent to their server.
 """
 
 from __future__ import annotations
@@ -85,6 +87,13 @@ def _image(profile: dict[str, Any], key: str, base_url: str, default_path: str) 
     return base_url + default_path
 
 
+def _person_image(person: Person, key: str, base_url: str, default_path: str) -> str:
+    if person.remote is not None:
+        digest = person.avatar_media if key == "avatar" else person.header_media
+        return f"{base_url}/media/{digest}" if digest else base_url + default_path
+    return _image(person.profile, key, base_url, default_path)
+
+
 def _html(text: str, base_url: str) -> str:
     return render_html(text, mention_href=lambda _user, _host: None,
                        tag_href=lambda name: f"{base_url}/tags/{name}")
@@ -120,8 +129,8 @@ def account_entity(person: Person, base_url: str) -> dict[str, Any]:
         bio_html = profile.get("bio_html")
         if isinstance(bio_html, str) and bio_html:
             note = sanitize_html(bio_html)
-    avatar = _image(profile, "avatar", base_url, DEFAULT_AVATAR_PATH)
-    header = _image(profile, "header", base_url, DEFAULT_HEADER_PATH)
+    avatar = _person_image(person, "avatar", base_url, DEFAULT_AVATAR_PATH)
+    header = _person_image(person, "header", base_url, DEFAULT_HEADER_PATH)
     name = profile.get("name")
     return {
         "id": str(person.identity),

@@ -12,8 +12,10 @@ the client API and the streaming API shape a post the same way.
   any other mention stays text. A deleted or expired post shows no text at all.
 - A Fediverse post's ``content`` is its HTML, sanitized again here (weft.core.html)
   whatever was stored; its ``uri`` is its object IRI and ``url`` its page there (else the
-  IRI), and its media are the remote files (``remote_url``; ``url`` the same, as nothing
-  is copied here). A post written here has ``uri`` ``{base}/objects/{entry id}``, its
+  IRI). Its images are served from here (``url``, ``preview_url``), as the remote media
+  cache keeps them or through ``/media/remote/{key}`` until it does; ``remote_url`` names
+  the original (see :func:`remote_media_entity`).
+  A post written here has ``uri`` ``{base}/objects/{entry id}``, its
   ActivityPub object (weft.federation.urls.object_url, which this face may not import:
   the same f-string, kept in step by the tests).
 - Mentions of Fediverse people link to their profile pages there.
@@ -34,7 +36,7 @@ from weft.core.html import sanitize_html
 from weft.core.text import render_html
 
 if TYPE_CHECKING:
-    from weft.social.model import Attachment, Notification, Status, Upload
+    from weft.social.model import Attachment, Notification, RemoteMedia, Status, Upload
     from weft.store.notices import Marker
     from weft.store.people import Person
 
@@ -111,32 +113,50 @@ def media_entity(attachment: Attachment, base_url: str) -> dict[str, Any]:
 _MEDIA_TYPES: Final = (("image/gif", "gifv"), ("image/", "image"), ("video/", "video"), ("audio/", "audio"))
 
 
-def remote_media_entity(item: dict[str, Any], index: int, row_id: int) -> dict[str, Any]:
-    """The MediaAttachment of a Fediverse post's file, left on its server: ``url`` and
-    ``remote_url`` both name it there (clients load it from there)."""
-    mime = item["mime"] if isinstance(item.get("mime"), str) else ""
-    kind = next((name for prefix, name in _MEDIA_TYPES if mime.startswith(prefix)), "unknown")
-    original = _size(item.get("width"), item.get("height"))
-    preview = item.get("preview") if isinstance(item.get("preview"), str) else None
+def remote_media_entity(media: RemoteMedia, index: int, row_id: int, base_url: str) -> dict[str, Any]:
+    """The MediaAttachment of a Fediverse post's file; ``remote_url`` is always the original.
+
+    - kept here (``cached``): ``url`` and ``preview_url`` are the files here;
+    - an image not kept yet (``waiting``): ``{base}/media/remote/{key}`` (and ``…/small``),
+      which fetches it then (Mastodon's media proxy), so clients never ask its server;
+    - refused by the cache (``failed``: too large, not an image): type ``unknown``, ``url``
+      the original, to be opened there as Mastodon's clients do with unknown files;
+    - its domain's media rejected here (``hidden``): type ``unknown`` and no ``url`` at all;
+    - video, audio (``linked``): left on their server.
+    """
+    kind = next((name for prefix, name in _MEDIA_TYPES if (media.mime or "").startswith(prefix)), "unknown")
+    url: str | None = media.url
+    preview: str | None = media.preview or media.url
+    if media.state == "cached":
+        kind, url = "image", f"{base_url}/media/{media.blob}"
+        preview = f"{base_url}/media/{media.thumb or media.blob}"
+    elif media.state == "waiting":
+        kind, url = "image", f"{base_url}/media/remote/{media.key}"
+        preview = f"{url}/small"
+    elif media.state == "failed":
+        kind, preview = "unknown", None
+    elif media.state == "hidden":
+        kind, url, preview = "unknown", None, None
+    original = None if media.state == "hidden" else _size(media.width, media.height)
     return {
         "id": f"{row_id}{index:02d}",
         "type": kind,
-        "url": item["url"],
-        "preview_url": preview or item["url"],
-        "remote_url": item["url"],
-        "preview_remote_url": preview,
+        "url": url,
+        "preview_url": preview,
+        "remote_url": media.url,
+        "preview_remote_url": None if media.state == "hidden" else media.preview,
         "text_url": None,
         "meta": {} if original is None else {"original": original},
-        "description": item.get("alt") if isinstance(item.get("alt"), str) else None,
-        "blurhash": item.get("blurhash") if isinstance(item.get("blurhash"), str) else None,
+        "description": media.alt,
+        "blurhash": None if media.state == "hidden" else media.blurhash,
     }
 
 
 def _media(status: Status, base_url: str) -> list[dict[str, Any]]:
-    """A post's images kept here, then the files of a Fediverse post left on its server."""
-    remote = [item for item in status.row.attachments if isinstance(item.get("url"), str) and "blob" not in item]
+    """A post's images kept here, then the files of a Fediverse post (weft.social.remote_media)."""
     return ([media_entity(a, base_url) for a in status.attachments]
-            + [remote_media_entity(item, index, status.row.row) for index, item in enumerate(remote)])
+            + [remote_media_entity(item, index, status.row.row, base_url)
+               for index, item in enumerate(status.remote_media)])
 
 
 def upload_entity(upload: Upload, base_url: str) -> dict[str, Any]:
