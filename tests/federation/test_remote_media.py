@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -28,11 +30,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from weft.accounts import Account
 from weft.config import NodeConfig
 from weft.errors import UsageError
 from weft.federation.urls import actor_url
 from weft.media import process_image
 from weft.media.remote_cache import RemoteMediaCache, RemoteMediaSettings
+from weft.media.upkeep import ORPHAN_GRACE_S
 from weft.social import Status
 from weft.social.moderation import normalize_domain
 from weft.social.names import handle_of
@@ -92,6 +96,7 @@ class World:
     node: RunningSite
     remote: PicturedServer
     files: FileServer
+    alice: Account
 
     @property
     def cache(self) -> RemoteMediaCache:
@@ -145,8 +150,8 @@ def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory:
         files.url = f"http://media.test:{port}"
         remote = await stack.enter_async_context(_pictured())
         node = await stack.enter_async_context(serving(config, environ=ENV))
-        await node.site.accounts.sign_up("alice", "a long password", by_admin=True)
-        world = World(node, remote, files)
+        alice = await node.site.accounts.sign_up("alice", "a long password", by_admin=True)
+        world = World(node, remote, files, alice)
         world.cache.settings = RemoteMediaSettings(max_file_bytes=MAX_FILE)
         return world
 
@@ -232,6 +237,15 @@ async def test_images_are_kept_here_without_metadata_within_the_limits(world: Wo
     await world.cache.settle()
     assert files.asked == asked                                          # nothing fetched again
 
+    # The media sweep keeps what the cache holds, however old, and removes what nobody names.
+    media = world.node.site.node.media
+    orphan = media.blobs.put(b"a file nobody names")
+    long_ago = time.time() - 2 * ORPHAN_GRACE_S
+    for digest in (kept.blob, kept.thumb, orphan):
+        os.utime(media.blobs.path(digest), (long_ago, long_ago))
+    await media.sweep()
+    assert media.blobs.has(kept.blob) and media.blobs.has(kept.thumb) and not media.blobs.has(orphan)
+
 
 async def test_the_budget_evicts_the_least_recently_fetched(world: World) -> None:
     files, base, cache = world.files, world.node.url, world.cache
@@ -245,10 +259,14 @@ async def test_the_budget_evicts_the_least_recently_fetched(world: World) -> Non
     cache.settings = RemoteMediaSettings(max_file_bytes=MAX_FILE, budget_bytes=sum(sizes[:3]))
     carol = world.remote.add_actor(f"u{uuid4().hex[:10]}")
     urls = [files.add(f"{uuid4().hex}.jpg", data) for data in pictures]
+    uploads = world.node.site.social.uploads   # alice uploads the second picture's bytes herself
+    upload = await uploads.upload(world.alice, pictures[1])
+    upload = await uploads.wait(world.alice, upload.id, seconds=60)
     try:
         statuses = [await world.post(carol, _image(url)) for url in urls[:3]]
-        first = statuses[0].remote_media[0]
+        first, second = statuses[0].remote_media[0], statuses[1].remote_media[0]
         assert [s.remote_media[0].state for s in statuses] == ["cached"] * 3
+        assert second.blob == upload.blob is not None                      # the same file, twice held
         await world.post(carol, _image(urls[3]))
         evicted = await world.row(urls[0])
         assert evicted is not None and evicted.state == "waiting" and evicted.blob is None
@@ -272,6 +290,7 @@ async def test_the_budget_evicts_the_least_recently_fetched(world: World) -> Non
             assert (await client.get(f"/media/remote/{'0' * 64}")).status_code == 404
         oldest = await world.row(urls[1])                                   # and now the oldest went
         assert oldest is not None and oldest.state == "waiting"
+        assert await _blob(world, second.blob or "") is not None             # alice's upload keeps it
     finally:
         await cache.settle()
         cache.settings = RemoteMediaSettings(max_file_bytes=MAX_FILE)
