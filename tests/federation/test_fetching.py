@@ -279,3 +279,17 @@ async def test_a_closed_port_is_a_connection_error_worth_retrying() -> None:
     async with FetchClient(LOCAL) as client:
         error = await failure(client, url, "connection")
     assert error.retryable
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"retry-after": "Wed, 21 Oct 2026 07:30:00 GMT", "date": "Wed, 21 Oct 2026 07:28:00 GMT"}, 120.0),
+    ({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT", "date": "Wed, 21 Oct 2026 07:30:00 GMT"}, 0.0),
+    ({"retry-after": "next tuesday"}, None),
+    ({"retry-after": "-5"}, None),
+])
+async def test_retry_after_is_read_in_either_form(headers: dict[str, str], expected: float | None) -> None:
+    """The HTTP-date form is measured against the server's own Date, so clocks need not agree."""
+    async with raw_server(document({"error": "x"}, status=503, headers={**AS2, **headers})) \
+            as server, FetchClient(LOCAL) as client:
+        error = await failure(client, server.url(), "status")
+    assert error.retry_after == expected

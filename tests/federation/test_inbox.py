@@ -37,6 +37,8 @@ async def test_a_mention_reaches_notifications_and_a_replayed_create_is_stored_o
     again = await world.remote.deliver(bob, f"{world.node.url}/users/alice/inbox", create)
     assert again.status_code == 202
     assert len(await world.posts_by(bob.iri)) == 1
+    astray = await world.remote.deliver(bob, f"{world.node.url}/users/nobody/inbox", create)
+    assert astray.status_code == 404 and "nobody" in astray.json()["error"]
     notices = await world.node.site.social.notices.page(world.alice, limit=20)
     mine = [n for n in notices if n.actor.did == bob.iri]
     assert [n.kind for n in mine] == ["mention"]

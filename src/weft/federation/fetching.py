@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import re
 import ssl
 import time
@@ -302,6 +303,24 @@ class FetchClient:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    # Only the seconds form: the date form would need a clock, and delivery backs off anyway.
+    """Retry-After in seconds, from either form (RFC 9110 10.2.3): delay-seconds, or an
+    HTTP date, read against the response's own Date when it has one, so that the two
+    servers' clocks need not agree."""
     value = response.headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None
+    if value.isdigit():
+        return float(value)
+    when = _http_date(value)
+    if when is None:
+        return None
+    now = _http_date(response.headers.get("date", "").strip()) or time.time()
+    return max(0.0, when - now)
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None or parsed.tzinfo is None:    # an HTTP date is always GMT
+        return None
+    return parsed.timestamp()

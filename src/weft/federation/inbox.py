@@ -31,6 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from weft.errors import NotFound
 from weft.federation.activitystreams import ActivityStreamsError, ASObject, iri_of, parse_object
 from weft.federation.fetching_body import is_activity_streams
 from weft.federation.httpsig import (
@@ -186,4 +187,13 @@ def routes(site: Site) -> list[BaseRoute]:
             return JSONResponse({"error": "federation is off"}, status_code=503)
         return await federation.inbox.handle(request)
 
-    return [Route("/inbox", inbox, methods=["POST"]), Route("/users/{name}/inbox", inbox, methods=["POST"])]
+    async def personal_inbox(request: Request) -> Response:
+        # A sender that delivers to the inbox of someone not here has a wrong address: say so.
+        try:
+            await site.accounts.by_username(request.path_params["name"])
+        except NotFound as missing:
+            return JSONResponse({"error": str(missing)}, status_code=404)
+        return await inbox(request)
+
+    return [Route("/inbox", inbox, methods=["POST"]),
+            Route("/users/{name}/inbox", personal_inbox, methods=["POST"])]
