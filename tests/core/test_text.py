@@ -63,6 +63,11 @@ def render(text: str) -> str:
     ("@alice-", [Mention("alice", None, "@alice"), Text("-")]),
     ("@alice@", [Mention("alice", None, "@alice"), Text("@")]),
     ("@alice:", [Mention("alice", None, "@alice"), Text(":")]),
+    # A server on a LAN or a test machine has a port; a colon without one ends the mention.
+    ("@bob@b.test:8002 hi", [Mention("bob", "b.test:8002", "@bob@b.test:8002"), Text(" hi")]),
+    ("@bob@b.test: hi", [Mention("bob", "b.test", "@bob@b.test"), Text(": hi")]),
+    ("@bob@b.test:80x", [Mention("bob", "b.test", "@bob@b.test"), Text(":80x")]),
+    ("@bob@b.test:0", [Mention("bob", "b.test", "@bob@b.test"), Text(":0")]),
 ])
 def test_mentions_end_where_mastodon_ends_them(text: str, expected: list[Token]) -> None:
     assert parse(text) == expected

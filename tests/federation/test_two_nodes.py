@@ -101,6 +101,12 @@ async def test_two_nodes_follow_post_reply_like_edit_delete_and_suspend(tmp_path
             status = await b.site.social.statuses.status(bob, hello.id)
             return [r.row.text for r in replies] == ["hi bob, from a"] and status.row.likes == 1
         await eventually(bob_sees_reply_and_like, "alice's reply and like at bob's server")
+        meeting = await a.site.social.posting.compose(alice, Draft(f"have you met @carol@{b_host}? she is lovely"))
+
+        async def carol_is_mentioned() -> bool:   # a handle with a port, as servers on one machine have
+            carol = await b.site.accounts.by_username("carol")
+            return "mention" in [n.kind for n in await b.site.social.notices.page(carol, limit=20)]
+        await eventually(carol_is_mentioned, "alice's mention of carol at b")
         assert reply.row.reply_to == held.row.entry_id      # at a, bob's post is a foreign entry of its own
 
         await b.site.social.posting.edit(bob, hello.id, text="hello from b, edited")
@@ -115,7 +121,7 @@ async def test_two_nodes_follow_post_reply_like_edit_delete_and_suspend(tmp_path
         await eventually(lambda: _lacks(texts_at_home(a, "alice"), "for my followers"), "the delete at a")
 
         await a.site.social.moderation.block_domain("b.test", "suspend")
-        assert await texts_at_home(a, "alice") == [reply.row.text]       # bob's posts are gone from a
+        assert await texts_at_home(a, "alice") == [meeting.row.text, reply.row.text]   # bob's are gone from a
         await b.site.social.posting.compose(bob, Draft("anyone there?"))
         await asyncio.sleep(1.0)
         assert "anyone there?" not in await texts_at_home(a, "alice")

@@ -41,6 +41,7 @@ _DISPLAY_PREFIX: Final = re.compile(r"\Ahttps?://(?:www\.)?", re.IGNORECASE | re
 _AUTHORITY: Final = re.compile(r"([^:]*)(?::[0-9]{1,5})?")  # host, then :port
 _SAFE_HREF: Final = re.compile(r"https?://|/", re.IGNORECASE | re.ASCII)
 _USERNAME: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+_PORT: Final = re.compile(r":[1-9][0-9]{0,4}")
 _TRAILING_PUNCTUATION: Final = frozenset(".,!?:;'")
 _CLOSER_OPENER: Final = {")": "(", "]": "["}
 # Joiners allowed inside a hashtag, never at its ends, as in Mastodon: middle dot, katakana
@@ -218,6 +219,11 @@ def _mention_at(text: str, at: int) -> tuple[Token, int] | None:
             if not _is_domain(host):
                 return None
             end = host_end
+            port = _PORT.match(text, end)
+            if port is not None and not (port.end() < len(text) and _is_word(text[port.end()])):
+                # A port, as servers on a LAN or one machine have (bob@b.test:8002); Mastodon's
+                # handles never carry one, so "@bob@b.test: hi" still ends at the colon.
+                host, end = host + port.group(), port.end()
     if end < len(text) and _is_word(text[end]):  # "@josé" is no mention of "jos"
         return None
     return Mention(username.group(), host.lower() if host else None, text[at:end]), end
