@@ -3,7 +3,9 @@
 The format and its checks are pure (``weft.core.archive``); this module reads and
 writes files and the database. Import is all-or-nothing: the whole file is
 verified before anything is written (see docs/protocol/archive.md), then the
-operations and entries go through ``node.ingest`` like anything a peer sends.
+images it carries go into the blob store (``weft.archive_media``), the operations
+and entries through ``node.ingest`` like anything a peer sends, and the images are
+recorded as held by the posts naming them (``weft.store.carried_blobs``).
 Every failure is a one-line ``ArchiveError`` (or ``NotFound``/``NoIdentity``).
 """
 
@@ -12,18 +14,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
-from weft.core.archive import (
-    MAX_LINE_BYTES,
-    ArchiveReader,
-    ArchiveSummary,
-    ArchiveWriter,
-    entry_parts,
-)
+from weft.archive_media import copy_blob, os_problem, read_lines, store_blobs
+from weft.core.archive import ArchiveReader, ArchiveSummary, ArchiveWriter, entry_parts
+from weft.core.archive_blobs import BLOB_PREFIX
 from weft.core.encoding import sha256
 from weft.core.entry import decode_entry
 from weft.core.identity import IdentityLog, decode_op
@@ -32,6 +30,7 @@ from weft.errors import ArchiveError, IdentityOpRejected, NotFound
 from weft.ingest import Offer, Outcome
 from weft.node import Node
 from weft.store import identities as identity_store
+from weft.store.carried_blobs import carry_blobs
 from weft.store.entries import device_heads, log_range, stored_at
 from weft.store.queries import blocked_by_local
 
@@ -41,16 +40,14 @@ PAGE: Final = 1000     # entries read from the database per query while exportin
 BATCH: Final = 2000    # entries offered to ingest at once while importing
 
 
-def _os_problem(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
 async def export_archive(node: Node, path: str | Path, did: str | None = None) -> dict[str, Any]:
-    """Write ``did``'s identity log, device logs and content (default: this node's identity).
+    """Write ``did``'s identity log, device logs, content and the images it names (default:
+    this node's identity).
 
     Reads one consistent snapshot in pages and writes a temporary file that is renamed
     over ``path`` only when complete. Content that was deleted or has expired is left
-    out (the entry goes as a header only). Returns the counts written.
+    out (the entry goes as a header only); so are images this node does not hold. Returns
+    the counts written.
     """
     did = did or node.local().did
     path = Path(path)
@@ -93,49 +90,51 @@ async def export_archive(node: Node, path: str | Path, did: str | None = None) -
                             header_only += content is None
                             lines.append(writer.entry(header, content))
                         await _write(handle, lines, path)
+                blob_sizes = [await asyncio.to_thread(copy_blob, node.media.blobs, digest, writer, handle)
+                              for digest in writer.named]
                 await _write(handle, [writer.end()], path)
                 await asyncio.to_thread(os.fsync, handle.fileno())
             os.replace(temp, path)
             done = True
         except OSError as exc:
-            raise ArchiveError(f"cannot write {path}: {_os_problem(exc)}") from None
+            raise ArchiveError(f"cannot write {path}: {os_problem(exc)}") from None
         finally:
             if not done:
                 temp.unlink(missing_ok=True)
     return {"identity": did, "path": str(path), "ops": len(ops),
             "entries": sum(count for _, count in plan), "header_only": header_only,
-            "bytes": path.stat().st_size}
+            "blobs": sum(size > 0 for size in blob_sizes), "blob_bytes": sum(blob_sizes),
+            "blobs_missing": sum(size == 0 for size in blob_sizes), "bytes": path.stat().st_size}
 
 
 def _create(temp: Path, path: Path) -> IO[bytes]:
     try:
         return temp.open("wb")
     except OSError as exc:
-        raise ArchiveError(f"cannot write {path}: {_os_problem(exc)}") from None
+        raise ArchiveError(f"cannot write {path}: {os_problem(exc)}") from None
 
 
 async def _write(handle: IO[bytes], lines: list[bytes], path: Path) -> None:
     try:
         await asyncio.to_thread(handle.writelines, lines)
     except OSError as exc:
-        raise ArchiveError(f"cannot write {path}: {_os_problem(exc)}") from None
+        raise ArchiveError(f"cannot write {path}: {os_problem(exc)}") from None
 
 
-def _lines(handle: IO[bytes]) -> Iterator[bytes]:
-    """The file's lines, each with its newline; a line past the record limit comes back cut."""
-    while line := handle.readline(MAX_LINE_BYTES + 1):
-        yield line
-
-
-def _verify_file(path: Path, now_ms: int) -> ArchiveSummary:
+def _verify_file(path: Path, now_ms: int) -> tuple[ArchiveSummary, int]:
+    """The verified archive's summary, and the byte offset of its first blob record."""
     reader = ArchiveReader(now_ms)
+    offset, blob_offset = 0, -1
     try:
         with path.open("rb") as handle:
-            for line in _lines(handle):
+            for line in read_lines(handle):
                 reader.feed(line)
+                if blob_offset < 0 and line.startswith(BLOB_PREFIX):
+                    blob_offset = offset
+                offset += len(line)
     except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {_os_problem(exc)}") from None
-    return reader.finish()
+        raise ArchiveError(f"cannot read {path}: {os_problem(exc)}") from None
+    return reader.finish(), blob_offset
 
 
 @dataclass
@@ -164,17 +163,21 @@ async def import_archive(node: Node, path: str | Path) -> dict[str, Any]:
     Importing an archive again is harmless: what this node holds comes back as duplicates.
     Returns counts: identity operations stored, entries new, duplicate and rejected (with
     reasons and the first message: entries this node refuses for its own reasons, such as
-    a revocation it knows of and the archive does not).
+    a revocation it knows of and the archive does not); images carried, newly stored here,
+    and named by the content but not carried (``blobs_missing``).
     """
     path = Path(path)
     now = node.clock()
-    summary = await asyncio.to_thread(_verify_file, path, now)
+    summary, blob_offset = await asyncio.to_thread(_verify_file, path, now)
     await _preflight(node, summary, now)
     results = await node.ingest.identity_ops(summary.ops)
     for number, result in enumerate(results, start=2):
         if not result.ok:
             raise ArchiveError(f"line {number}: this node refused identity operation {number - 1}: "
                                f"{result.message}; no entries were imported")
+    # Before the entries, so that a post shows its images as soon as it is stored; files
+    # nothing records yet are young, and the media sweep spares young files.
+    blobs_new = await asyncio.to_thread(store_blobs, path, summary, blob_offset, node.media.blobs)
     tally = _Tally()
     batches = _entry_batches(path, summary)
     try:
@@ -185,21 +188,43 @@ async def import_archive(node: Node, path: str | Path) -> dict[str, Any]:
                 tally.count(line, outcome)
     finally:
         batches.close()
+    blobs_new += await _hold_blobs(node, path, summary, blob_offset)
     return {"identity": summary.did, "ops": len(summary.ops),
             "ops_new": sum(result.status == "stored" for result in results),
             "entries": summary.entries, "new": tally.new, "duplicate": tally.duplicate,
             "rejected": tally.rejected, "rejections": dict(tally.reasons),
-            "first_rejection": tally.first_rejection, "header_only": summary.header_only}
+            "first_rejection": tally.first_rejection, "header_only": summary.header_only,
+            "blobs": len(summary.blobs), "blobs_new": blobs_new, "blob_bytes": summary.blob_bytes,
+            "blobs_missing": summary.blobs_named - len(summary.blobs)}
+
+
+async def _hold_blobs(node: Node, path: Path, summary: ArchiveSummary, blob_offset: int) -> int:
+    """Record the carried blobs as held by the entries naming them; store again any that went
+    meanwhile; release those no stored entry holds (its post was deleted here, say). Under the
+    media lock, as uploads record theirs, so no removal falls between; how many files were
+    stored again."""
+    if not summary.blobs:
+        return 0
+    upkeep = node.media
+    async with upkeep.lock:
+        async with node.db.write() as conn:
+            held = await carry_blobs(conn, summary.blob_refs)
+        gone = {digest for digest in held if not await asyncio.to_thread(upkeep.blobs.has, digest)}
+        again = await asyncio.to_thread(store_blobs, path, summary, blob_offset, upkeep.blobs, gone) if gone else 0
+    await upkeep.release(set(summary.blobs) - held)
+    return again
 
 
 def _entry_batches(path: Path, summary: ArchiveSummary) -> Generator[list[tuple[int, Offer]], None, None]:
     """The entries again, in batches, each line checked against the digest the first pass took."""
-    first_entry, trailer = len(summary.ops) + 2, summary.lines
+    first_entry, after = len(summary.ops) + 2, summary.first_blob_line or summary.lines
     batch: list[tuple[int, Offer]] = []
     try:
         with path.open("rb") as handle:
-            for number, line in enumerate(_lines(handle), start=1):
-                if number < first_entry or number >= trailer:
+            for number, line in enumerate(read_lines(handle), start=1):
+                if number >= after:
+                    break
+                if number < first_entry:
                     continue
                 parts = entry_parts(line)
                 if sha256(line) != summary.line_digest(number) or parts is None:
@@ -210,7 +235,7 @@ def _entry_batches(path: Path, summary: ArchiveSummary) -> Generator[list[tuple[
                     yield batch
                     batch = []
     except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {_os_problem(exc)}") from None
+        raise ArchiveError(f"cannot read {path}: {os_problem(exc)}") from None
     if batch:
         yield batch
 

@@ -27,7 +27,7 @@ def export(
     as_json: JsonOption = False,
     data: DataOption = None,
 ) -> None:
-    """Write an identity's log, device logs and content to FILE (deleted and expired content left out)."""
+    """Write an identity's log, device logs, content and images to FILE (deleted and expired content left out)."""
     from weft.archive import export_archive
 
     wanted = parse_did(did.strip()) if did is not None else None
@@ -39,8 +39,10 @@ def export(
     if as_json:
         emit_json(result)
         return
-    echo(f"exported {result['ops']} identity operation(s) and {result['entries']} entries "
-         f"({result['bytes']} bytes) of {result['identity']} to {result['path']}")
+    echo(f"exported {result['ops']} identity operation(s), {result['entries']} entries and "
+         f"{result['blobs']} image(s) ({result['bytes']} bytes) of {result['identity']} to {result['path']}")
+    if result["blobs_missing"]:
+        note(f"{result['blobs_missing']} image(s) the posts name are not on this node and were left out")
 
 
 def import_(
@@ -59,6 +61,8 @@ def import_(
         emit_json(result)
         return
     echo(f"imported {result['identity']}: {result['new']} new, {result['duplicate']} already held, "
-         f"{result['rejected']} refused")
+         f"{result['rejected']} refused; {result['blobs']} image(s), {result['blobs_new']} new")
     if result["rejected"]:
         note(f"first refusal: {result['first_rejection']}")
+    if result["blobs_missing"]:
+        note(f"{result['blobs_missing']} image(s) the posts name were not in the archive")

@@ -36,7 +36,7 @@ from typing import Final
 
 from weft.media.blobs import BlobStore
 from weft.media.errors import MediaError
-from weft.store import blob_refs, remote_media, uploads
+from weft.store import blob_refs, carried_blobs, remote_media, uploads
 from weft.store.database import Database
 
 __all__ = ["ABANDONED_AFTER_MS", "ABANDONED_ERROR", "ORPHAN_GRACE_S", "SWEEP_EVERY_S", "WAITING_KEPT_MS",
@@ -78,6 +78,7 @@ class MediaUpkeep:
             return 0
         async with self.db.write() as conn:
             freed = await uploads.drop_dead_uploads(conn, self.clock(), list(digests))
+            freed |= await carried_blobs.drop_dead_carried(conn, self.clock(), list(digests))
         return await self._remove_unused({*digests, *freed})
 
     async def upkeep(self) -> None:
@@ -104,6 +105,7 @@ class MediaUpkeep:
             now = self.clock()
             freed = await uploads.drop_dead_uploads(conn, now)
             freed |= await uploads.drop_waiting_uploads(conn, now - WAITING_KEPT_MS)
+            freed |= await carried_blobs.drop_dead_carried(conn, now)
         removed = await self._remove_unused(freed)
         used = await self._in_use()
         idle_before = self.wall() - ORPHAN_GRACE_S
@@ -126,6 +128,8 @@ class MediaUpkeep:
         async with self.lock:
             async with self.db.read() as conn:
                 unused = digests - await uploads.uploads_holding(conn, list(digests))
+                if unused:  # what an imported archive brought (weft.store.carried_blobs)
+                    unused -= await carried_blobs.carried_holding(conn, list(unused))
                 if unused:
                     unused -= await blob_refs.profile_blobs(conn)
                 if unused:
@@ -152,6 +156,11 @@ class MediaUpkeep:
             used.update(page)
         async with self.db.read() as conn:
             used.update(await blob_refs.profile_blobs(conn))
+        carried: tuple[int, str] | None = (0, "")
+        while carried is not None:
+            async with self.db.read() as conn:
+                page, carried = await carried_blobs.carried_page(conn, carried, _PAGE)
+            used.update(page)
         key: str | None = ""
         while key is not None:
             async with self.db.read() as conn:

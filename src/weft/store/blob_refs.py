@@ -3,7 +3,8 @@
 A post names its images in ``attachments`` (``blob`` and ``thumb``, sha256 digests); a
 profile names an avatar or a header kept here by its address, ``…/media/{digest}``. Upload
 rows (weft.store.uploads) say which blobs a post of this node uses; profile images have no
-upload row, so the current profiles of the node's own identities are read for them.
+upload row, so the current profiles of the node's own identities are read for them. The
+naming rule itself is weft.core.blob_names, which archives share.
 
 These are the candidates weft.media.upkeep considers when content goes (a delete, an
 expiry, a purge): naming more than is released costs a lookup, never a file, since a blob
@@ -12,39 +13,19 @@ leaves only once nothing holds it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from weft.core.blob_names import blobs_named
+from weft.store.carried_blobs import carried_by_identity
 from weft.store.schema import accounts, entries, identities, media, profiles
 
 __all__ = ["blobs_named", "named_by_entries", "named_by_identity", "named_by_rows", "profile_blobs"]
 
-_DIGEST = re.compile(r"[0-9a-f]{64}")
-_MEDIA_ADDRESS = re.compile(r"/media/([0-9a-f]{64})(?![0-9a-f])")
 _CHUNK = 500
-
-
-def blobs_named(content: Any) -> set[str]:
-    """The digests a post's attachments or a profile's images name (nothing for other content)."""
-    if not isinstance(content, dict):
-        return set()
-    found: set[str] = set()
-    attachments = content.get("attachments")
-    if content.get("type") == "post" and isinstance(attachments, list):
-        for item in attachments:
-            values = [item.get("blob"), item.get("thumb")] if isinstance(item, dict) else [item]
-            found.update(v for v in values if isinstance(v, str) and _DIGEST.fullmatch(v))
-    elif content.get("type") == "profile":
-        for key in ("avatar", "header"):
-            value = content.get(key)
-            if isinstance(value, str):
-                found.update(_MEDIA_ADDRESS.findall(value))
-    return found
 
 
 def _named(contents: Iterable[bytes | None]) -> set[str]:
@@ -83,9 +64,9 @@ async def named_by_rows(conn: AsyncConnection, row_ids: Sequence[int]) -> set[st
 
 async def named_by_identity(conn: AsyncConnection, identity: int) -> set[str]:
     """Blobs an identity's data holds here, read before a purge of it: a hosted account's
-    uploads and its current profile's images. Other identities' posts name no blob of this
-    node that an upload row does not hold already."""
-    found: set[str] = set()
+    uploads, what its imported archive brought, and its current profile's images. Other
+    identities' posts name no blob of this node that such a row does not hold already."""
+    found = await carried_by_identity(conn, identity)
     rows = await conn.execute(select(media.c.blob, media.c.thumb).join(accounts, accounts.c.id == media.c.account)
                               .where(accounts.c.identity == identity))
     found.update(digest for row in rows.all() for digest in row if digest is not None)

@@ -351,6 +351,16 @@ media = Table(
     Index("ix_media_blob", "blob"),
 )
 
+# Blobs an imported archive carried (migration 0014): held while the post or profile entry
+# naming them lives, as upload rows hold uploads (weft.store.carried_blobs).
+carried_blobs = Table(
+    "carried_blobs",
+    metadata,
+    Column("entry", BigInteger, primary_key=True, autoincrement=False),  # entries.id naming the blob
+    Column("blob", Text, primary_key=True),                             # sha256 hex
+    Index("ix_carried_blobs_blob", "blob"),
+)
+
 # Folded from entries like the other views (store/social.py).
 post_tags = Table(
     "post_tags",
