@@ -174,8 +174,6 @@ class RemoteMediaCache:
         for good; beyond ``max_waiting`` in flight, the rest wait for the next time they are asked.
         ``origin``: the host of the actor whose post or profile names them (its domain's
         policy applies to them, wherever they are)."""
-        if not self.settings.enabled:
-            return
         now = self.clock()
         for url in urls:
             if self._quiet.get(url, 0) <= now:
@@ -208,9 +206,10 @@ class RemoteMediaCache:
     # -- internals ---------------------------------------------------------------------
 
     def _start(self, url: str, origin: str | None) -> asyncio.Task[None] | None:
-        """The task caching ``url``: the one in flight, else a new one (None past ``max_waiting``)."""
+        """The task caching ``url``: the one in flight, else a new one (None past ``max_waiting``,
+        or when nothing is to be kept)."""
         task = self._tasks.get(url)
-        if task is None and len(self._tasks) < self.settings.max_waiting:
+        if task is None and self.settings.enabled and len(self._tasks) < self.settings.max_waiting:
             task = asyncio.create_task(self._cache(url, media_host(origin or "") or None),
                                        name=f"weft media {url[:80]}")
             self._tasks[url] = task
