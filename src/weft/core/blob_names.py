@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final, TypeGuard
 
-__all__ = ["blobs_named", "is_blob_digest"]
+__all__ = ["blobs_named", "is_blob_digest", "media_digest"]
 
 _DIGEST: Final = re.compile(r"[0-9a-f]{64}")
 _MEDIA_ADDRESS: Final = re.compile(r"/media/([0-9a-f]{64})(?![0-9a-f])")
@@ -21,6 +21,17 @@ _MEDIA_ADDRESS: Final = re.compile(r"/media/([0-9a-f]{64})(?![0-9a-f])")
 def is_blob_digest(value: object) -> TypeGuard[str]:
     """A blob id: 64 lowercase hex digits (the sha256 of the blob's bytes)."""
     return isinstance(value, str) and _DIGEST.fullmatch(value) is not None
+
+
+def media_digest(value: object) -> str | None:
+    """The blob a profile image names by some node's ``…/media/{digest}`` address (the client
+    API keeps an upload so), whichever node that was: an account that moved here with its
+    archive brought the file along, under the same digest."""
+    if not isinstance(value, str) or not value.lower().startswith(("https://", "http://")):
+        return None
+    path = value.split("://", 1)[1].partition("/")[2]
+    found = _MEDIA_ADDRESS.fullmatch("/" + path)
+    return found.group(1) if found else None
 
 
 def blobs_named(content: Any) -> set[str]:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from weft.core.blob_names import media_digest
 from weft.core.html import sanitize_html
 from weft.core.text import render_html
 from weft.social import Attachment, Status
@@ -85,6 +86,9 @@ def _person_image(person: Person, key: str, base_url: str) -> str | None:
     if person.remote is not None:
         digest = person.avatar_media if key == "avatar" else person.header_media
         return f"/media/{digest}" if digest else None
+    hosted = media_digest(person.profile.get(key)) if person.username is not None else None
+    if hosted is not None:      # uploaded here, or on the node the account came from
+        return f"/media/{hosted}"
     return _image_url(person.profile, key, base_url)
 
 

@@ -36,6 +36,7 @@ import html
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from weft.core.blob_names import media_digest
 from weft.core.html import sanitize_html
 from weft.core.text import render_html
 from weft.social.names import SHORT_DID_CHARS, handle_of, short_did
@@ -91,6 +92,9 @@ def _person_image(person: Person, key: str, base_url: str, default_path: str) ->
     if person.remote is not None:
         digest = person.avatar_media if key == "avatar" else person.header_media
         return f"{base_url}/media/{digest}" if digest else base_url + default_path
+    hosted = media_digest(person.profile.get(key)) if person.username is not None else None
+    if hosted is not None:      # uploaded here, or on the node the account came from
+        return f"{base_url}/media/{hosted}"
     return _image(person.profile, key, base_url, default_path)
 
 
