@@ -41,3 +41,14 @@ def test_an_arrived_accounts_images_are_served_here_and_others_keep_theirs() -> 
     elsewhere = replace(arrived, username=None)
     assert person_view(elsewhere, HERE).avatar == f"https://a.example/media/{DIGEST}"
     assert account_entity(elsewhere, HERE)["avatar"] == f"https://a.example/media/{DIGEST}"
+
+
+def test_the_actor_document_names_the_images_here() -> None:
+    from weft.federation.documents_actor import AccountFacts, account_actor
+
+    facts = AccountFacts(username="alice", did="did:weft:x", created_at=0, public_key_pem="",
+                         profile={"avatar": f"http://a.test:8001/media/{DIGEST}",
+                                  "header": "https://cdn.example/header.png"})
+    document = account_actor(HERE, facts)
+    assert document["icon"]["url"] == f"{HERE}/media/{DIGEST}"
+    assert document["image"]["url"] == "https://cdn.example/header.png"

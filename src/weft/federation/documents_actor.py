@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from weft.core.blob_names import media_digest
 from weft.core.text import render_html
 from weft.federation.as2_build import CONTEXT
 from weft.federation.as2_build_actors import ActorFields, person, service
@@ -75,9 +76,11 @@ def _fields(profile: Mapping[str, Any], base: str) -> tuple[tuple[str, str], ...
                  if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair))
 
 
-def _image(profile: Mapping[str, Any], key: str) -> Media | None:
-    # Only http(s) URLs, as the client API takes them (an upload is kept as {base}/media/{digest}).
-    url = web_iri(_text(profile, key))
+def _image(base: str, profile: Mapping[str, Any], key: str) -> Media | None:
+    # Only http(s) URLs, as the client API takes them (an upload is kept as {base}/media/{digest}):
+    # one naming any node's /media/ is served from here, where an arrived account's files came.
+    digest = media_digest(profile.get(key))
+    url = f"{base}/media/{digest}" if digest is not None else web_iri(_text(profile, key))
     return None if url is None else Media(url=url)
 
 
@@ -94,7 +97,7 @@ def account_actor(base: str, facts: AccountFacts) -> dict[str, Any]:
         featured=collection_url(base, facts.username, "collections/featured"),
         shared_inbox=shared_inbox_url(base), public_key_pem=facts.public_key_pem,
         name=_text(profile, "name") or "", summary=bio_html(bio, base) if bio else "",
-        url=f"{base}/@{facts.username}", icon=_image(profile, "avatar"), image=_image(profile, "header"),
+        url=f"{base}/@{facts.username}", icon=_image(base, profile, "avatar"), image=_image(base, profile, "header"),
         fields=_fields(profile, base), also_known_as=tuple(facts.also_known_as), moved_to=facts.moved_to,
         manually_approves_followers=profile.get("locked") is True, discoverable=facts.discoverable,
         published=moment(facts.created_at - facts.created_at % 86_400_000))
