@@ -351,7 +351,7 @@ media = Table(
     Index("ix_media_blob", "blob"),
 )
 
-# Blobs an imported archive carried (migration 0014): held while the post or profile entry
+# Blobs an imported archive carried (migration 0013): held while the post or profile entry
 # naming them lives, as upload rows hold uploads (weft.store.carried_blobs).
 carried_blobs = Table(
     "carried_blobs",

@@ -1,6 +1,6 @@
 """carried blobs: the images an imported archive brought, held by the entries naming them
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
