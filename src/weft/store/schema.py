@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
@@ -441,8 +442,9 @@ remote_actors = Table(
     Column("fetched_at", BigInteger, nullable=False),
     Index("ix_remote_actors_key_id", "key_id"),
     Index("ix_remote_actors_host", "host"),
-    Index("ix_remote_actors_handle", "handle"),
 )
+# Handles are compared without case, as WebFinger compares them (migration 0014).
+Index("ix_remote_actors_handle_lower", func.lower(remote_actors.c.handle))
 
 # The RSA key each hosted identity signs its ActivityPub requests with (the private half
 # sealed with the node secret, as device keys are: weft.vault).
