@@ -1,0 +1,319 @@
+"""Shared-inbox ingest: signed Create(Note) activities verified and stored per second.
+
+A node (``weft serve`` in its own process, one uvicorn worker, federation on) hosts alice,
+who follows eight remote actors (eight hosts, each actor with its RSA-2048 key). The
+actors live in this process, on a small server (bench/inbox_senders.py) the node fetched
+them from while the benchmark prepared its data, so their keys are already stored, as a
+busy inbox finds them. Before timing, each actor's deliveries are built and signed as
+Mastodon signs (draft-cavage rsa-sha256 over ``(request-target) host date digest``): a
+Create(Note) of about 500 bytes of HTML, some naming alice, some with a hashtag.
+
+Timed, in the same run:
+- the bound: RSA-2048 PKCS#1 v1.5 verifications per second on one thread (cryptography);
+- the trivial endpoint: ``GET /api/health`` of the same server, eight keep-alive
+  connections, for a few seconds;
+- the inbox: the eight actors each deliver their Creates to ``POST /inbox`` on a
+  connection of their own, one after another as senders do; activities per second from
+  the first request to the last answer. Each answer is 202 only once the post is verified
+  and stored (ingest runs inline), and afterwards every one of them must be held: none
+  lost, none refused.
+
+Both loads go through the same client (a lean HTTP/1.1 client sending prepared bytes,
+bench/inbox_senders.py), so the ratio says what verifying and storing cost beside HTTP
+and the framework. The target is 0.25 of the trivial endpoint. On SQLite, and on
+PostgreSQL too when it answers at 127.0.0.1:5432 (database ``test``, a schema of its own).
+
+For scale, on the machine this was written on, a C server (snac2) stores about 490 such
+activities per second, and a Python one (microblog.pub) accepts about 150 per second but
+stores about 2.
+
+Run alone: ``.venv/bin/python -m bench inbox`` (``WEFT_BENCH_INBOX_BACKENDS=sqlite`` for one
+backend; ``WEFT_BENCH_PROFILE=DIR`` runs the server under cProfile).
+
+Figures on that machine (2 CPUs shared with other work, so they move by 20% between runs),
+activities stored per second against the trivial endpoint's requests per second:
+
+- first run: SQLite 85 against 5,255 (ratio 0.016), PostgreSQL 39 against 3,069 (0.013);
+  RSA-2048 verifications 32,895/s. The server spent 9.5 ms of CPU on each activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Generator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import uvicorn
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from bench.bench_httpsig import rates
+from bench.inbox_senders import LoadResult, Sender, SenderServer, get_request, load, signed_post
+from bench.results import record
+from weft.config import NodeConfig
+from weft.federation.service import Federation
+from weft.node import Node
+from weft.site import Site
+from weft.store import foreign as foreign_store
+from weft.store.database import Database, sqlite_url
+
+SENDERS: Final = 8
+# The inbox takes at most 300 deliveries from one host in a burst (weft.federation.inbox):
+# each actor lives on a host of its own and stays under it (its Accept, then its Creates).
+PER_SENDER: Final = 280
+MENTION_EVERY: Final = 4
+TRIVIAL_SECONDS: Final = 6.0
+TARGET: Final = 0.25
+PASSWORD: Final = "benchmark password"
+# WEFT_BENCH_INBOX_BACKENDS=sqlite runs one of them (e.g. while profiling).
+BACKENDS: Final = os.environ.get("WEFT_BENCH_INBOX_BACKENDS", "sqlite postgresql").split()
+POSTGRES_URL: Final = os.environ.get("WEFT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _environment(senders: list[Sender]) -> dict[str, str]:
+    hosts = " ".join(f"{sender.host.split(':')[0]}=127.0.0.1" for sender in senders)
+    return {"WEFT_RATE_LIMITS": "off", "WEFT_NODE_SECRET": "ef" * 32, "WEFT_FEDERATION_ALLOW_PRIVATE": "1",
+            "WEFT_FEDERATION_ALLOW_HTTP": "1", "WEFT_FEDERATION_HOSTS": hosts}
+
+
+@asynccontextmanager
+async def _sender_server(app: Any, port: int) -> AsyncIterator[None]:
+    class Quiet(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:   # Ctrl-C belongs to the benchmark
+            yield
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
+    server = Quiet(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the senders' server stopped before it started")
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def _prepare(config: NodeConfig, public_url: str, senders: list[Sender], env: dict[str, str]) -> None:
+    """alice, and her follows of the senders: the node fetches each actor (and its key) once."""
+    async with Node.open(config) as node:
+        site = Site.for_node(node, public_url, environ=env)
+        federation = site.federation = Federation.for_site(site, env)
+        try:
+            alice = await site.accounts.sign_up("alice", PASSWORD, by_admin=True)
+            for sender in senders:
+                actor = await federation.actors.actor(sender.iri)
+                await site.social.following.relate(alice, actor.identity, "follow")
+        finally:
+            await federation.close()
+            await site.social.close()
+
+
+class _Served:
+    """``weft serve`` on the prepared data, its log in a file shown when it fails."""
+
+    def __init__(self, config: NodeConfig, port: int, env: dict[str, str], log: Path) -> None:
+        self.port = port
+        self.log = log
+        # WEFT_BENCH_PROFILE=DIR runs the server under cProfile, its stats in DIR/serve-LABEL.prof.
+        profile = os.environ.get("WEFT_BENCH_PROFILE")
+        profiler = [sys.executable, "-m", "cProfile", "-o", str(Path(profile) / f"{log.stem}.prof")] if profile else []
+        self.process = subprocess.Popen(
+            [*profiler, str(Path(sys.executable).parent / "weft"), "serve", "--data", str(config.data_dir), "--port", str(port),
+             "--gossip-port", "-1", "--no-lan", "--public-url", f"http://127.0.0.1:{port}"],
+            env={**os.environ, **env, "WEFT_DATABASE_URL": config.database_url},
+            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    async def started(self) -> None:
+        request = get_request(f"127.0.0.1:{self.port}", "/api/health")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"weft serve stopped:\n{self.log.read_text()[-3000:]}")
+            try:
+                if (await load(self.port, [[request]])).statuses == {200: 1}:
+                    return
+            except (OSError, asyncio.IncompleteReadError):   # not listening yet, or starting up
+                await asyncio.sleep(0.2)
+        raise RuntimeError("weft serve did not start")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used, all threads (Linux's /proc; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _rsa_verify_rate() -> float:
+    sender = Sender("v.test", "v")
+    message = b"(request-target): post /inbox\nhost: weft.example\ndate: x\ndigest: SHA-256=y" * 2
+    signature = sender.key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    public = sender.key.public_key()
+
+    def verify() -> None:
+        public.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+
+    return rates(verify)[0]
+
+
+def _check(result: LoadResult, status: int, what: str) -> None:
+    if set(result.statuses) != {status}:
+        raise RuntimeError(f"{what}: answers {result.statuses}, expected all {status}")
+
+
+async def _stored(config: NodeConfig, origins: list[str]) -> int:
+    db = await Database.open(config.database_url)
+    try:
+        async with db.read() as conn:
+            return len(await foreign_store.entries_of_origins(conn, origins))
+    finally:
+        await db.close()
+
+
+@dataclass
+class _Figures:
+    trivial_rate: float
+    inbox: LoadResult
+
+
+async def _timed(label: str, served: _Served, url_host: str, queues: list[list[bytes]]) -> _Figures:
+    """The trivial endpoint (half before the inbox's load, half after, so that a neighbour's
+    load on a shared machine falls on both alike), then the inbox; CPU time on each side."""
+    health = get_request(url_host, "/api/health")
+    client_cpu, server_cpu = time.process_time(), served.cpu_seconds()
+    before = await load(served.port, repeat=health, seconds=TRIVIAL_SECONDS / 2)
+    trivial_client, trivial_server = time.process_time() - client_cpu, served.cpu_seconds() - server_cpu
+    server_cpu = served.cpu_seconds()
+    inbox = await load(served.port, queues)
+    inbox_server = served.cpu_seconds() - server_cpu
+    client_cpu, server_cpu = time.process_time(), served.cpu_seconds()
+    after = await load(served.port, repeat=health, seconds=TRIVIAL_SECONDS / 2)
+    trivial_client += time.process_time() - client_cpu
+    trivial_server += served.cpu_seconds() - server_cpu
+    for result, what in ((before, "GET /api/health"), (after, "GET /api/health"), (inbox, "POST /inbox")):
+        _check(result, 202 if result is inbox else 200, what)
+    requests, seconds = before.requests + after.requests, before.seconds + after.seconds
+    print(f"{label}: trivial endpoint {before.rate:,.0f} req/s before the inbox's load, {after.rate:,.0f} after; "
+          f"the client used {trivial_client / seconds:.0%} of a core, the server "
+          f"{trivial_server / requests * 1e6:.0f} µs of CPU a request")
+    if served.cpu_seconds():
+        print(f"{label}: the server used {inbox_server / inbox.requests * 1e6:.0f} µs of CPU an activity "
+              f"({inbox_server / inbox.seconds:.0%} of a core while the inbox was loaded)")
+    return _Figures(requests / seconds, inbox)
+
+
+async def _one_backend(label: str, config: NodeConfig, senders: list[Sender], server: SenderServer,
+                       env: dict[str, str], work: Path, rsa_rate: float) -> None:
+    port = _free_port()
+    url_host = f"127.0.0.1:{port}"
+    alice = (f"http://{url_host}/users/alice", f"alice@{url_host}")
+    await _prepare(config, f"http://{url_host}", senders, env)
+    served = _Served(config, port, env, work / f"serve-{label}.log")
+    try:
+        await served.started()
+        follows_before = server.received
+        accepts = [[signed_post(url_host, "/inbox", sender, sender.accept(alice[0]))] for sender in senders]
+        _check(await load(port, accepts), 202, "the senders' Accepts")
+        deadline = time.monotonic() + 60           # the node's Follows out of its outbox first
+        while server.received < follows_before + SENDERS and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+
+        began = time.perf_counter()
+        notes = [[sender.create_note(number, alice if number % MENTION_EVERY == 0 else None)
+                  for number in range(1, PER_SENDER + 1)] for sender in senders]
+        queues = [[signed_post(url_host, "/inbox", sender, note) for note in sender_notes]
+                  for sender, sender_notes in zip(senders, notes, strict=True)]
+        print(f"{label}: signed {SENDERS * PER_SENDER} deliveries in {time.perf_counter() - began:.1f} s (untimed)")
+        figures = await _timed(label, served, url_host, queues)
+    except Exception:
+        print(f"{label}: the server's log ends:\n{served.log.read_text(errors='replace')[-3000:]}")
+        raise
+    finally:
+        served.stop()
+    inbox = figures.inbox
+    stored = await _stored(config, [note["object"]["id"] for sender_notes in notes for note in sender_notes])
+    if stored != inbox.requests:
+        raise RuntimeError(f"{label}: {inbox.requests} deliveries answered 202 but {stored} posts are held")
+    rate = stored / inbox.seconds
+    print(f"{label}: {stored} of {inbox.requests} activities held; {rate / rsa_rate:.2%} of the RSA-2048 bound")
+    record(f"inbox_trivial_endpoint_rps_{label}", figures.trivial_rate, "req/s", None,
+           "baseline: GET /api/health, same server, same client, 8 connections")
+    record(f"inbox_create_note_stored_per_s_{label}", rate, "activities/s", figures.trivial_rate,
+           f"ratio >= {TARGET} (of the trivial endpoint)")
+
+
+async def _postgres_config(work: Path) -> NodeConfig | None:
+    url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema=bench_inbox_{uuid.uuid4().hex[:8]}"
+    try:
+        db = await Database.open(url)
+        await db.close()
+    except Exception as error:  # noqa: BLE001 - any failure to connect means: no PostgreSQL figure
+        print(f"PostgreSQL at {POSTGRES_URL} is not there ({error}); its figure is left out")
+        return None
+    return NodeConfig(work / "data-postgresql", url)
+
+
+async def _drop_schema(config: NodeConfig) -> None:
+    db = await Database.open(config.database_url)
+    try:
+        await db.drop_schema()
+    finally:
+        await db.close()
+
+
+async def run() -> None:
+    rsa_rate = _rsa_verify_rate()
+    record("inbox_rsa2048_verify_1_thread", rsa_rate, "verify/s", None, "baseline: cryptography, one thread")
+    actor_port = _free_port()
+    senders = [Sender(f"s{number}.test:{actor_port}", f"u{number}") for number in range(SENDERS)]
+    env = _environment(senders)
+    os.environ.update(env)   # the node opened here must find the same node secret as weft serve
+    server = SenderServer(senders)
+    with tempfile.TemporaryDirectory(prefix="weft-bench-inbox-") as scratch:
+        work = Path(scratch)
+        async with _sender_server(server.app, actor_port):
+            if "sqlite" in BACKENDS:
+                sqlite = work / "data-sqlite"
+                await _one_backend("sqlite", NodeConfig(sqlite, sqlite_url(sqlite / "weft.db")), senders, server,
+                                   env, work, rsa_rate)
+            postgres = await _postgres_config(work) if "postgresql" in BACKENDS else None
+            if postgres is not None:
+                try:
+                    await _one_backend("postgresql", postgres, senders, server, env, work, rsa_rate)
+                finally:
+                    await _drop_schema(postgres)
