@@ -23,6 +23,8 @@ Unix epoch. The protocol as weft speaks it: ``docs/protocol/http-signatures.md``
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from weft.errors import KeyFormatError
@@ -101,9 +103,17 @@ def verify(request: SignatureRequest, key: PublicKey | str | bytes, *, algorithm
 
 def _load(pem: str | bytes) -> PublicKey:
     try:
-        return load_public_key(pem)
+        return _loaded(pem)
     except KeyFormatError as error:
         raise SignatureMismatch("key", f"the key given for the signature cannot be used: {error}") from None
+
+
+# An inbox verifies many deliveries with the keys of a few senders: reading a PEM and
+# checking its strength costs as much as the RSA verification itself. Key objects are
+# immutable, so one loaded from the same text serves every later request.
+@lru_cache(maxsize=1024)
+def _loaded(pem: str | bytes) -> PublicKey:
+    return load_public_key(pem)
 
 
 def _algorithm(request: SignatureRequest, key: PublicKey, told: str | None) -> str:

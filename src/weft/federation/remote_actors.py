@@ -22,11 +22,18 @@ via ``fetch``, whose origin is the actor IRI with ``#profile-<hash of the profil
 again is a duplicate, a changed one a newer profile.
 
 Concurrent requests for one IRI share one fetch. Every failure is a RemoteActorError.
+
+Rows read or written here are also kept in memory for MEMORY_MS (a busy inbox checks the
+same few senders' keys on every delivery, and reading the row each time cost more than
+verifying the signature). Another process sharing the database (a worker on PostgreSQL)
+may refetch an actor meanwhile; a key it rotated shows here as a mismatch, which fetches
+the key again anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote, urlsplit
@@ -52,9 +59,11 @@ from weft.store.remote_actors import RemoteActorRow
 if TYPE_CHECKING:
     from weft.federation.service import Federation
 
-__all__ = ["CACHE_MS", "RemoteActor", "RemoteActorError", "RemoteActors"]
+__all__ = ["CACHE_MS", "MEMORY_MS", "RemoteActor", "RemoteActorError", "RemoteActors"]
 
 CACHE_MS: Final = 24 * 3600 * 1000   # an actor fetched less than a day ago is not fetched again
+MEMORY_MS: Final = 60 * 1000         # a row read here is used again without reading it for a minute
+_MEMORY_ROWS: Final = 4096
 _JRD_ACCEPT: Final = "application/jrd+json, application/json"
 _SELF_TYPES: Final = ("application/activity+json", 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"')
 _MAX_WEBFINGER_BYTES: Final = 64 * 1024
@@ -87,6 +96,25 @@ class RemoteActors:
     def __init__(self, federation: Federation) -> None:
         self.federation = federation
         self._inflight: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        self._memory: OrderedDict[str, tuple[int, RemoteActor]] = OrderedDict()   # iri -> (kept at, row)
+        self._iri_of_key: dict[str, str] = {}
+
+    def _keep(self, row: RemoteActor) -> RemoteActor:
+        self._memory[row.iri] = (self._now(), row)
+        self._memory.move_to_end(row.iri)
+        if row.key_id:
+            self._iri_of_key[row.key_id] = row.iri
+        while len(self._memory) > _MEMORY_ROWS:
+            _, (_, old) = self._memory.popitem(last=False)
+            if old.key_id and self._iri_of_key.get(old.key_id) == old.iri:
+                del self._iri_of_key[old.key_id]
+        return row
+
+    def _recall(self, iri: str) -> RemoteActor | None:
+        kept = self._memory.get(iri)
+        if kept is None or kept[0] <= self._now() - MEMORY_MS:
+            return None
+        return kept[1]
 
     @property
     def _db(self) -> Any:
@@ -142,9 +170,12 @@ class RemoteActors:
 
     async def held(self, iri: str) -> RemoteActor | None:
         """The actor as last stored, however old, without fetching."""
+        kept = self._recall(iri)
+        if kept is not None:
+            return kept
         async with self._db.read() as conn:
             found: RemoteActor | None = await actor_store.actor_by_iri(conn, iri)
-        return found
+        return None if found is None else self._keep(found)
 
     async def actor(self, iri: str, *, refresh: bool = False) -> RemoteActor:
         """The actor at ``iri``: stored if fetched within a day (and not ``refresh``), else fetched."""
@@ -177,6 +208,7 @@ class RemoteActors:
                   "fetched_at": self._now()}
         async with self._db.write() as conn:
             stored: RemoteActor = await actor_store.save_actor(conn, facts.iri, values)
+        self._keep(stored)
         await self._ingest_profile(obj, facts.iri)
         return stored
 
@@ -191,14 +223,19 @@ class RemoteActors:
         """Drop the stored document of a deleted actor (its entries are the inbox's to remove)."""
         async with self._db.write() as conn:
             await actor_store.forget_actor(conn, iri)
+        self._memory.pop(iri, None)
 
     # -- keys --------------------------------------------------------------------------
 
     async def key_for(self, key_id: str, *, refresh: bool = False) -> tuple[str, str]:
         """(actor IRI, public key PEM) of the key ``key_id``; see the module docstring."""
         if not refresh:
-            async with self._db.read() as conn:
-                row = await actor_store.actor_by_key_id(conn, key_id)
+            row = self._recall(self._iri_of_key.get(key_id, ""))
+            if row is None or row.key_id != key_id:
+                async with self._db.read() as conn:
+                    row = await actor_store.actor_by_key_id(conn, key_id)
+                if row is not None:
+                    self._keep(row)
             if row is not None and row.public_key_pem:
                 return row.iri, row.public_key_pem
         return await self._shared(("key", key_id), lambda: self._fetch_key(key_id))
