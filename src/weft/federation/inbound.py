@@ -42,7 +42,14 @@ from weft.federation.activitystreams_addressing import is_public
 from weft.federation.inbound_context import Turn
 from weft.federation.inbound_moves import receive_move
 from weft.federation.inbound_posts import ms
-from weft.federation.inbound_threads import create, object_of, post_entry, update_post
+from weft.federation.inbound_reads import InboundReads
+from weft.federation.inbound_threads import (
+    create,
+    object_of,
+    post_entry,
+    prefetch_create,
+    update_post,
+)
 from weft.federation.remote_actors import RemoteActorError
 from weft.federation.remote_actors_documents import ACTOR_TYPES
 from weft.federation.urls import local_ref
@@ -73,6 +80,7 @@ class Inbound:
 
     def __init__(self, federation: Federation) -> None:
         self.federation = federation
+        self.reads = InboundReads(federation.site.node.db)   # the mapping's reads, grouped
 
     async def receive(self, activity: ASObject, *, via: Via) -> Received:
         """Map and ingest ``activity``, whose actor is its sender (checked by the caller:
@@ -93,6 +101,7 @@ class Inbound:
     # -- posts -------------------------------------------------------------------------
 
     async def _create(self, turn: Turn, activity: ASObject) -> Received:
+        await prefetch_create(turn, activity)   # one read for what the mapping asks below
         before = await turn.entry_of(iri_of(activity.object[0]) if activity.object else None)
         note = await create(turn, activity)
         return Received(note=note or ("held already" if before is not None else None))

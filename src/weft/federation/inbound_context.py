@@ -2,22 +2,27 @@
 held for an IRI, and foreign offers made and ingested. One object per received activity
 (:class:`Turn`), holding the actor it came from, why it is believed, and its budget of
 fetches, so that one activity cannot make the node fetch a whole thread.
+
+A turn remembers what it read, and :meth:`Turn.prefetch` reads at once what a mapping is
+about to ask one question at a time, in a read grouped with those of the other activities
+being mapped (weft.federation.inbound_reads): on a busy inbox a read transaction costs more
+than the rest of an activity's mapping (bench/bench_inbox.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from weft.core.foreign import Via, make_foreign
 from weft.core.ids import entry_id_text
+from weft.federation.inbound_reads import Questions
 from weft.federation.media import want_images
 from weft.federation.urls import local_ref
 from weft.ingest import Outcome
 from weft.ingest_foreign import ForeignOffer
 from weft.store import accounts as account_store
-from weft.store import foreign as foreign_store
-from weft.store.entries import entries_by_ids
 from weft.store.queries import entry_detail
 
 if TYPE_CHECKING:
@@ -47,6 +52,12 @@ class Turn:
     actor: RemoteActor
     via: Via
     ancestors_left: int = MAX_ANCESTORS
+    # What this activity's handling read already (one activity asks for the same post and
+    # the same people several times); shared with the turns of the authors it fetches, and
+    # the entries forgotten whenever one of them ingests.
+    _entries: dict[str, bytes | None] = field(default_factory=dict, repr=False)
+    _people: dict[str, LocalPerson | None] = field(default_factory=dict, repr=False)
+    _followed: bool | None = field(default=None, repr=False)   # the actor's, so never shared
 
     @property
     def base(self) -> str:
@@ -58,19 +69,60 @@ class Turn:
 
     def as_author(self, actor: RemoteActor, via: Via) -> Turn:
         """The same turn (and budget) for content by another author: an ancestor fetched."""
-        turn = Turn(self.federation, actor, via, self.ancestors_left)
-        return turn
+        return Turn(self.federation, actor, via, self.ancestors_left, self._entries, self._people)
+
+    async def prefetch(self, *, entries: Iterable[str | None] = (), people: Iterable[str | None] = (),
+                       followed: bool = False) -> None:
+        """Read at once what :meth:`entry_of` (``entries``), :meth:`person` (``people``: IRIs,
+        of which only our own are looked up) and :meth:`followed_here` will be asked, so
+        that asking them reads nothing more. Reads go through ``federation.inbound.reads``,
+        which groups them with those of the activities mapped at the same time."""
+        questions = Questions()
+        for iri in entries:
+            if iri and iri not in self._entries:
+                ref = local_ref(self.base, iri)
+                if ref is None:
+                    questions.origins.add(iri)
+                elif ref.entry_id is None:
+                    self._entries[iri] = None
+                else:
+                    questions.entry_ids.add(ref.entry_id)
+        questions.usernames = {name for name in map(self._username, people) if name and name not in self._people}
+        if followed and self._followed is None:
+            questions.followed.add(self.actor.identity)
+        if not (questions.origins or questions.entry_ids or questions.usernames or questions.followed):
+            return
+        answers = await self.federation.inbound.reads.ask(questions)
+        for iri in entries:
+            if iri and iri not in self._entries:
+                ref = local_ref(self.base, iri)
+                if ref is None:
+                    self._entries[iri] = answers.origins.get(iri)
+                elif ref.entry_id is not None:
+                    self._entries[iri] = ref.entry_id if ref.entry_id in answers.entry_ids else None
+        for name in questions.usernames:
+            row = answers.accounts.get(name)
+            self._people[name] = LocalPerson(row.id, row.identity, row.did, row.username) \
+                if row is not None and row.state == "active" else None
+        if questions.followed:
+            self._followed = self.actor.identity in answers.followed
+
+    def _username(self, iri: str | None) -> str | None:
+        ref = local_ref(self.base, iri) if iri else None
+        return ref.username if ref is not None and ref.kind in ("actor", "profile") and ref.username else None
 
     async def person(self, iri: str | None) -> LocalPerson | None:
         """The active hosted account whose actor (or profile page) ``iri`` is, else None."""
-        ref = local_ref(self.base, iri) if iri else None
-        if ref is None or ref.kind not in ("actor", "profile") or not ref.username:
+        name = self._username(iri)
+        if name is None:
             return None
-        async with self.federation.site.node.db.read() as conn:
-            row = await account_store.account_by(conn, username=ref.username)
-        if row is None or row.state != "active":
-            return None
-        return LocalPerson(row.id, row.identity, row.did, row.username)
+        await self.prefetch(people=[iri])
+        return self._people[name]
+
+    async def followed_here(self) -> bool:
+        """Whether any of this node's own people follows the turn's actor (asked or let in)."""
+        await self.prefetch(followed=True)
+        return bool(self._followed)
 
     async def person_by_did(self, did: str) -> LocalPerson | None:
         async with self.federation.site.node.db.read() as conn:
@@ -82,15 +134,8 @@ class Turn:
         """The id of the entry held for ``iri``: ours (``/objects/<id>``) or a foreign origin."""
         if not iri:
             return None
-        ref = local_ref(self.base, iri)
-        async with self.federation.site.node.db.read() as conn:
-            if ref is not None:
-                if ref.entry_id is None:
-                    return None
-                held = await entries_by_ids(conn, [ref.entry_id])
-                return ref.entry_id if ref.entry_id in held else None
-            found = await foreign_store.entries_of_origins(conn, [iri])
-        return found[iri][1] if iri in found else None
+        await self.prefetch(entries=[iri])
+        return self._entries[iri]
 
     async def content_of(self, entry_id: bytes) -> tuple[str | None, dict[str, Any] | None]:
         """(author, content) of a held entry; content None when deleted."""
@@ -105,6 +150,7 @@ class Turn:
         return ForeignOffer(entry.raw, data)
 
     async def ingest(self, offers: list[ForeignOffer]) -> list[Outcome]:
+        self._entries.clear()
         outcomes = await self.federation.site.node.ingest.foreign(offers)
         want_images(self.federation, offers, outcomes, origin=self.actor.host)   # fetched for the media cache
         return outcomes

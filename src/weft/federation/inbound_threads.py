@@ -22,12 +22,13 @@ from weft.federation.inbound_posts import edit_content, ms, post_content
 from weft.federation.remote_actors import RemoteActorError
 from weft.federation.remote_actors_documents import same_host
 from weft.federation.remote_objects import DISPLAYED_TYPES, RemotePost, remote_post
+from weft.federation.remote_objects_parts import mentions_of
 from weft.store import remote_actors as actor_store
 
 if TYPE_CHECKING:
     from weft.ingest import Outcome
 
-__all__ = ["create", "object_of", "post_entry", "update_post"]
+__all__ = ["create", "object_of", "post_entry", "prefetch_create", "update_post"]
 
 log = logging.getLogger("weft.federation.inbound")
 
@@ -102,18 +103,27 @@ async def post_entry(turn: Turn, obj: ASObject, *, budget_from: Turn | None = No
     if budget_from is not None:
         budget_from.ancestors_left = turn.ancestors_left
     mentions, names_ours = await _mentions(turn, post, obj)
-    if relevant_only and not names_ours and reply_to is None and not await _followed_here(turn):
+    if relevant_only and not names_ours and reply_to is None and not await turn.followed_here():
         log.info("%s concerns nobody here; not stored", obj.id[:200])
         return None
     content = post_content(post, mentions=mentions, reply_to=entry_id_text(reply_to) if reply_to else None,
                            root=entry_id_text(root) if root else None)
-    await turn.ingest([turn.offer(content, obj.id, ms(post.published, turn.now))])
-    return await turn.entry_of(obj.id)
+    [outcome] = await turn.ingest([turn.offer(content, obj.id, ms(post.published, turn.now))])
+    if outcome.status == "stored" and outcome.entry_id is not None:
+        return outcome.entry_id
+    return await turn.entry_of(obj.id)   # held already (another delivery of it was first), or refused
 
 
-async def _followed_here(turn: Turn) -> bool:
-    async with turn.federation.site.node.db.read() as conn:
-        return await actor_store.followed_by_local(conn, turn.actor.identity)
+async def prefetch_create(turn: Turn, activity: ASObject) -> None:
+    """Read at once what mapping a Create will ask: whether its post and the post it answers
+    are held, the people of ours it names, whether anyone here follows its actor."""
+    ref = activity.object[0] if activity.object else None
+    if not isinstance(ref, ASObject):
+        await turn.prefetch(entries=[iri_of(ref)])
+        return
+    named = [mention.iri for mention in mentions_of(ref.tag)] + list(iris_of(ref.to) + iris_of(ref.cc))
+    await turn.prefetch(entries=[ref.id, iri_of(ref.in_reply_to[0]) if ref.in_reply_to else None], people=named,
+                        followed=turn.via == "signature")
 
 
 async def create(turn: Turn, activity: ASObject) -> str | None:

@@ -36,6 +36,7 @@ __all__ = [
     "entries_of_device",
     "follow_targets",
     "followed_by_local",
+    "followed_by_locals",
     "forget_actor",
     "is_locked",
     "post_roots",
@@ -142,6 +143,18 @@ async def followed_by_local(conn: AsyncConnection, identity: int) -> bool:
         .where(relations.c.target == identity, relations.c.kind == FOLLOW, relations.c.active.is_(True),
                identities.c.local.is_(True)).limit(1))
     return found.first() is not None
+
+
+async def followed_by_locals(conn: AsyncConnection, actors: Iterable[int]) -> set[int]:
+    """Those of ``actors`` (identity rows) whom any of this node's own people follows."""
+    wanted = sorted(set(actors))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(relations.c.target).distinct().join(identities, identities.c.id == relations.c.source)
+        .where(relations.c.target.in_(wanted), relations.c.kind == FOLLOW, relations.c.active.is_(True),
+               identities.c.local.is_(True)))
+    return {target for (target,) in rows.all()}
 
 
 async def follow_targets(conn: AsyncConnection, identity: int) -> list[str]:
