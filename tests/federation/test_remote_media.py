@@ -35,7 +35,8 @@ from weft.config import NodeConfig
 from weft.errors import UsageError
 from weft.federation.urls import actor_url
 from weft.media import process_image
-from weft.media.remote_cache import RemoteMediaCache, RemoteMediaSettings
+from weft.media.remote_cache import RemoteMediaCache
+from weft.media.remote_files import RemoteMediaSettings
 from weft.media.upkeep import ORPHAN_GRACE_S
 from weft.social import Status
 from weft.social.moderation import normalize_domain

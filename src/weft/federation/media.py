@@ -18,13 +18,8 @@ import orjson
 from weft.federation.fetching_errors import FetchError
 from weft.ingest import Outcome
 from weft.ingest_foreign import ForeignOffer
-from weft.media.remote_cache import (
-    FetchImage,
-    RemoteFetchError,
-    RemoteMediaCache,
-    RemoteMediaSettings,
-    images_named,
-)
+from weft.media.remote_cache import FetchImage, RemoteMediaCache
+from weft.media.remote_files import RemoteFetchError, RemoteMediaSettings, images_named
 
 if TYPE_CHECKING:
     from weft.federation.service import Federation

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from weft.media.remote_cache import cacheable
+from weft.media.remote_files import cacheable
 from weft.social.model import RemoteMedia
 from weft.store import remote_media as cache_rows
 from weft.store.people import Person
