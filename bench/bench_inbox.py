@@ -1,10 +1,10 @@
 """Shared-inbox ingest: signed Create(Note) activities verified and stored per second.
 
-A node (``weft serve`` in its own process, one uvicorn worker, federation on) hosts alice,
-who follows eight remote actors (eight hosts, each actor with its RSA-2048 key). The
-actors live in this process, on a small server (bench/inbox_senders.py) the node fetched
-them from while the benchmark prepared its data, so their keys are already stored, as a
-busy inbox finds them. Before timing, each actor's deliveries are built and signed as
+A node (``weft serve`` in its own process, one uvicorn worker, federation on;
+bench/inbox_node.py) hosts alice, who follows eight remote actors (eight hosts, each
+actor with its RSA-2048 key). The actors live in this process, on a small server
+(bench/inbox_senders.py) the node fetched them from while the benchmark prepared its
+data, so their keys are already stored, as a busy inbox finds them. Before timing, each actor's deliveries are built and signed as
 Mastodon signs (draft-cavage rsa-sha256 over ``(request-target) host date digest``): a
 Create(Note) of about 500 bytes of HTML, some naming alice, some with a hashtag.
 
@@ -30,42 +30,48 @@ stores about 2.
 Run alone: ``.venv/bin/python -m bench inbox`` (``WEFT_BENCH_INBOX_BACKENDS=sqlite`` for one
 backend; ``WEFT_BENCH_PROFILE=DIR`` runs the server under cProfile).
 
-Figures on that machine (2 CPUs shared with other work, so they move by 20% between runs),
-activities stored per second against the trivial endpoint's requests per second:
+Figures on that machine (2 CPUs shared with other work, so they move by up to half between
+runs), activities stored per second against the trivial endpoint's requests per second:
 
 - first run: SQLite 85 against 5,255 (ratio 0.016), PostgreSQL 39 against 3,069 (0.013);
-  RSA-2048 verifications 32,895/s. The server spent 9.5 ms of CPU on each activity.
+  RSA-2048 verifications 32,895/s. The server spent 9.5 ms of CPU on each activity, most
+  of it in database round trips: SQLAlchemy on aiosqlite costs about 250 µs of CPU a
+  statement here (two trivial requests' worth; each statement is three or four trips to
+  the driver's thread and back), each activity came with ~10 statements and three read
+  transactions, and eight deliveries holding a reader each made the reader pool open and
+  close a new connection (a thread, seven PRAGMAs) for most reads.
+- with senders' keys and actors held in memory, the mapping's reads grouped across the
+  activities mapped at once (one read transaction for several), and a Create's questions
+  read at once: SQLite 193-257 against 5,880-9,375 (0.021-0.044), PostgreSQL 213-255
+  against 6,118-7,937 (0.027-0.042); RSA-2048 48,000/s; 2.5-4.9 ms of CPU an activity.
+
+What is left is mostly ingest's write transaction (about 20 statements for a batch of four
+activities: five a delivery) and a share of one grouped read: ~6 statements an activity.
+The target needs either far cheaper statements (a transaction's statements run on the
+database thread in one trip, rather than each one through asyncio) or bigger batches than
+eight waiting senders make (an inbox that stores what it verified, answers 202, and maps
+and ingests hundreds at a time, as Takahe's does).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Generator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from bench.bench_httpsig import rates
+from bench.inbox_node import ServedNode, environment, free_port, prepare, serve_senders
 from bench.inbox_senders import LoadResult, Sender, SenderServer, get_request, load, signed_post
 from bench.results import record
 from weft.config import NodeConfig
-from weft.federation.service import Federation
-from weft.node import Node
-from weft.site import Site
 from weft.store import foreign as foreign_store
 from weft.store.database import Database, sqlite_url
 
@@ -76,107 +82,9 @@ PER_SENDER: Final = 280
 MENTION_EVERY: Final = 4
 TRIVIAL_SECONDS: Final = 6.0
 TARGET: Final = 0.25
-PASSWORD: Final = "benchmark password"
 # WEFT_BENCH_INBOX_BACKENDS=sqlite runs one of them (e.g. while profiling).
 BACKENDS: Final = os.environ.get("WEFT_BENCH_INBOX_BACKENDS", "sqlite postgresql").split()
 POSTGRES_URL: Final = os.environ.get("WEFT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _environment(senders: list[Sender]) -> dict[str, str]:
-    hosts = " ".join(f"{sender.host.split(':')[0]}=127.0.0.1" for sender in senders)
-    return {"WEFT_RATE_LIMITS": "off", "WEFT_NODE_SECRET": "ef" * 32, "WEFT_FEDERATION_ALLOW_PRIVATE": "1",
-            "WEFT_FEDERATION_ALLOW_HTTP": "1", "WEFT_FEDERATION_HOSTS": hosts}
-
-
-@asynccontextmanager
-async def _sender_server(app: Any, port: int) -> AsyncIterator[None]:
-    class Quiet(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Generator[None, None, None]:   # Ctrl-C belongs to the benchmark
-            yield
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", port))
-    server = Quiet(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the senders' server stopped before it started")
-        await asyncio.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
-async def _prepare(config: NodeConfig, public_url: str, senders: list[Sender], env: dict[str, str]) -> None:
-    """alice, and her follows of the senders: the node fetches each actor (and its key) once."""
-    async with Node.open(config) as node:
-        site = Site.for_node(node, public_url, environ=env)
-        federation = site.federation = Federation.for_site(site, env)
-        try:
-            alice = await site.accounts.sign_up("alice", PASSWORD, by_admin=True)
-            for sender in senders:
-                actor = await federation.actors.actor(sender.iri)
-                await site.social.following.relate(alice, actor.identity, "follow")
-        finally:
-            await federation.close()
-            await site.social.close()
-
-
-class _Served:
-    """``weft serve`` on the prepared data, its log in a file shown when it fails."""
-
-    def __init__(self, config: NodeConfig, port: int, env: dict[str, str], log: Path) -> None:
-        self.port = port
-        self.log = log
-        # WEFT_BENCH_PROFILE=DIR runs the server under cProfile, its stats in DIR/serve-LABEL.prof.
-        profile = os.environ.get("WEFT_BENCH_PROFILE")
-        profiler = [sys.executable, "-m", "cProfile", "-o", str(Path(profile) / f"{log.stem}.prof")] if profile else []
-        self.process = subprocess.Popen(
-            [*profiler, str(Path(sys.executable).parent / "weft"), "serve", "--data", str(config.data_dir), "--port", str(port),
-             "--gossip-port", "-1", "--no-lan", "--public-url", f"http://127.0.0.1:{port}"],
-            env={**os.environ, **env, "WEFT_DATABASE_URL": config.database_url},
-            stdout=log.open("wb"), stderr=subprocess.STDOUT)
-
-    async def started(self) -> None:
-        request = get_request(f"127.0.0.1:{self.port}", "/api/health")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"weft serve stopped:\n{self.log.read_text()[-3000:]}")
-            try:
-                if (await load(self.port, [[request]])).statuses == {200: 1}:
-                    return
-            except (OSError, asyncio.IncompleteReadError):   # not listening yet, or starting up
-                await asyncio.sleep(0.2)
-        raise RuntimeError("weft serve did not start")
-
-    def cpu_seconds(self) -> float:
-        """CPU time the server process has used, all threads (Linux's /proc; 0 elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def _rsa_verify_rate() -> float:
@@ -211,7 +119,7 @@ class _Figures:
     inbox: LoadResult
 
 
-async def _timed(label: str, served: _Served, url_host: str, queues: list[list[bytes]]) -> _Figures:
+async def _timed(label: str, served: ServedNode, url_host: str, queues: list[list[bytes]]) -> _Figures:
     """The trivial endpoint (half before the inbox's load, half after, so that a neighbour's
     load on a shared machine falls on both alike), then the inbox; CPU time on each side."""
     health = get_request(url_host, "/api/health")
@@ -239,11 +147,11 @@ async def _timed(label: str, served: _Served, url_host: str, queues: list[list[b
 
 async def _one_backend(label: str, config: NodeConfig, senders: list[Sender], server: SenderServer,
                        env: dict[str, str], work: Path, rsa_rate: float) -> None:
-    port = _free_port()
+    port = free_port()
     url_host = f"127.0.0.1:{port}"
     alice = (f"http://{url_host}/users/alice", f"alice@{url_host}")
-    await _prepare(config, f"http://{url_host}", senders, env)
-    served = _Served(config, port, env, work / f"serve-{label}.log")
+    await prepare(config, f"http://{url_host}", senders, env)
+    served = ServedNode(config, port, env, work / f"serve-{label}.log")
     try:
         await served.started()
         follows_before = server.received
@@ -299,14 +207,14 @@ async def _drop_schema(config: NodeConfig) -> None:
 async def run() -> None:
     rsa_rate = _rsa_verify_rate()
     record("inbox_rsa2048_verify_1_thread", rsa_rate, "verify/s", None, "baseline: cryptography, one thread")
-    actor_port = _free_port()
+    actor_port = free_port()
     senders = [Sender(f"s{number}.test:{actor_port}", f"u{number}") for number in range(SENDERS)]
-    env = _environment(senders)
+    env = environment(senders)
     os.environ.update(env)   # the node opened here must find the same node secret as weft serve
     server = SenderServer(senders)
     with tempfile.TemporaryDirectory(prefix="weft-bench-inbox-") as scratch:
         work = Path(scratch)
-        async with _sender_server(server.app, actor_port):
+        async with serve_senders(server.app, actor_port):
             if "sqlite" in BACKENDS:
                 sqlite = work / "data-sqlite"
                 await _one_backend("sqlite", NodeConfig(sqlite, sqlite_url(sqlite / "weft.db")), senders, server,
