@@ -40,6 +40,9 @@ class Limits:
     sign_up: RateLimiter
     posting: RateLimiter
     reset: RateLimiter
+    # Deliveries per sending host (by the signature's keyId): a big server's followers make
+    # many; this stops a flood without refusing ordinary traffic.
+    inbox: RateLimiter = field(default_factory=lambda: RateLimiter(3000, 300, time.monotonic))
 
     @classmethod
     def defaults(cls, environ: Mapping[str, str] = os.environ) -> Limits:
@@ -47,7 +50,8 @@ class Limits:
         scale = 1_000_000 if environ.get("WEFT_RATE_LIMITS") == "off" else 1
         clock = time.monotonic
         return cls(login=RateLimiter(10 * scale, 300, clock), sign_up=RateLimiter(5 * scale, 1800, clock),
-                   posting=RateLimiter(300 * scale, 3600, clock), reset=RateLimiter(5 * scale, 1800, clock))
+                   posting=RateLimiter(300 * scale, 3600, clock), reset=RateLimiter(5 * scale, 1800, clock),
+                   inbox=RateLimiter(3000 * scale, 300, clock))
 
 
 @dataclass
