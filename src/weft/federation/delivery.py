@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.federation.actor_keys import ActorKeys
@@ -72,6 +71,7 @@ class Deliverer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._finished: list[_Attempt] = []
         self._kick = asyncio.Event()
+        self._cancelling = False          # set when this deliverer cancels its own tasks
 
     def wake(self) -> None:
         """New deliveries may be due (the expander made some)."""
@@ -98,7 +98,9 @@ class Deliverer:
                         self._start(row)
                     if self._finished:
                         await self._settle_finished()
-                except (SQLAlchemyError, OSError):    # the database is away: what is claimed is leased
+                except Exception:    # the database is away, or worse: what is claimed is leased
+                    # Never end the loop: a deliverer that stopped would leave what it delivered
+                    # unsettled until its leases ran out, and claim nothing more.
                     log.exception("claiming or settling deliveries failed; trying again in %d s", ERROR_PAUSE_S)
                     await asyncio.sleep(ERROR_PAUSE_S)
                     continue
@@ -110,6 +112,7 @@ class Deliverer:
                 if self._tasks and not stop.is_set():
                     await asyncio.sleep(SETTLE_PAUSE_S)
         except asyncio.CancelledError:
+            self._cancelling = True
             for task in self._tasks:
                 task.cancel()
             raise
@@ -118,6 +121,7 @@ class Deliverer:
     async def _wind_down(self) -> None:
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE_S)
+            self._cancelling = True
             for task in pending:                # their leases bring them back to the next worker
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -130,6 +134,19 @@ class Deliverer:
         async def deliver() -> None:
             try:
                 self._finished.append(await self._attempt(row))
+            except Exception as error:
+                # Not the remote's answer (that is a FetchError, in the attempt): our own bug or
+                # trouble. Settled as trouble, so that it is tried again soon rather than when
+                # the lease runs out.
+                log.exception("delivering %d to %s failed", row.id, row.inbox)
+                self._finished.append(_Attempt(row, None, trouble=f"{type(error).__name__}: {error}"))
+            except asyncio.CancelledError:
+                if self._cancelling:
+                    raise
+                # Cancelled by nobody here (the HTTP stack's own cancel scopes have been seen to let
+                # one out): the task is ours and must settle its row, or the row waits out its lease.
+                log.warning("delivering %d to %s was cancelled from within; it is tried again", row.id, row.inbox)
+                self._finished.append(_Attempt(row, None, trouble="the delivery was cancelled from within"))
             finally:
                 left = self._in_flight[row.host] - 1
                 if left:
