@@ -143,8 +143,8 @@ class Deliverer:
             except asyncio.CancelledError:
                 if self._cancelling:
                     raise
-                # Cancelled by nobody here (the HTTP stack's own cancel scopes have been seen to let
-                # one out): the task is ours and must settle its row, or the row waits out its lease.
+                # Cancelled by nobody here (a library's stray cancellation, should one ever get
+                # out): the task is ours and must settle its row, or the row waits out its lease.
                 log.warning("delivering %d to %s was cancelled from within; it is tried again", row.id, row.inbox)
                 self._finished.append(_Attempt(row, None, trouble="the delivery was cancelled from within"))
             finally:
