@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import remote_media
-from weft.store.sql import insert_ignoring
+from weft.store.sql import insert_ignoring, values_held
 
 __all__ = ["CachedMedia", "MediaState", "blobs_holding", "by_key", "cached_blobs_page", "cached_bytes", "evict",
            "held", "media_host", "media_key", "oldest_ready", "record_failure", "record_ready", "reject_domain",
@@ -168,14 +168,7 @@ async def reject_domain(conn: AsyncConnection, domain: str) -> set[str]:
 
 async def blobs_holding(conn: AsyncConnection, digests: Sequence[str]) -> set[str]:
     """Which of ``digests`` a cached file holds, as its image or as its thumbnail."""
-    wanted = sorted(set(digests))
-    found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        for column in (remote_media.c.blob, remote_media.c.thumb):
-            rows = await conn.execute(select(column).where(column.in_(chunk)).distinct())
-            found.update(digest for (digest,) in rows.all())
-    return found
+    return await values_held(conn, [remote_media.c.blob, remote_media.c.thumb], digests)
 
 
 async def cached_blobs_page(conn: AsyncConnection, after: str, limit: int) -> tuple[list[str], str | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
@@ -81,3 +81,16 @@ async def select_in(conn: AsyncConnection, template: str, values: Sequence[Any],
         result = await conn.exec_driver_sql(sql, tuple(part))
         rows.extend(tuple(row) for row in result.all())
     return rows
+
+
+async def values_held(conn: AsyncConnection, columns: Sequence[ColumnElement[Any]], values: Sequence[Any], *,
+                      chunk: int = 500) -> set[Any]:
+    """Which of ``values`` stand in any of ``columns`` (of one table or several), in chunks."""
+    wanted = sorted(set(values))
+    held: set[Any] = set()
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start:start + chunk]
+        for column in columns:
+            rows = await conn.execute(select(column).where(column.in_(part)).distinct())
+            held.update(value for (value,) in rows.all())
+    return held

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.blob_refs import blobs_named
 from weft.store.schema import accounts, entries, media, posts
+from weft.store.sql import values_held
 
 __all__ = ["UploadRow", "abandon_uploads", "abandoned_exist", "attach_uploads", "detach_uploads", "drop_dead_uploads",
            "drop_waiting_uploads", "finish_upload", "insert_upload", "update_upload", "upload_blobs_page",
@@ -171,14 +172,7 @@ async def abandon_uploads(conn: AsyncConnection, before: int, error: str) -> int
 
 async def uploads_holding(conn: AsyncConnection, digests: Sequence[str]) -> set[str]:
     """Which of ``digests`` an upload row holds, as its image or as its thumbnail."""
-    wanted = sorted(set(digests))
-    held: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        for column in (media.c.blob, media.c.thumb):
-            rows = await conn.execute(select(column).where(column.in_(chunk)).distinct())
-            held.update(digest for (digest,) in rows.all())
-    return held
+    return await values_held(conn, [media.c.blob, media.c.thumb], digests)
 
 
 async def upload_blobs_page(conn: AsyncConnection, after: int, limit: int) -> tuple[list[str], int | None]:
