@@ -242,6 +242,22 @@ def any_config(request: pytest.FixtureRequest, tmp_path: Path, runner: SessionLo
         runner.run(_drop(url, schema))
 
 
+@contextlib.contextmanager
+def backend_config(request: pytest.FixtureRequest, runner: SessionLoop, directory: Path,
+                   backend: str) -> Iterator[NodeConfig]:
+    """A NodeConfig in ``directory`` on ``backend`` ("sqlite" or "postgresql", for fixtures of a
+    wider scope than ``any_config``'s); a PostgreSQL node's schema is dropped afterwards."""
+    if backend == "sqlite":
+        yield NodeConfig.resolve(directory, None)
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    schema = f"t_{uuid4().hex[:12]}"
+    try:
+        yield NodeConfig(directory, f"{url}{'&' if '?' in url else '?'}schema={schema}")
+    finally:
+        runner.run(_drop(url, schema))
+
+
 async def _drop(url: str, schema: str) -> None:
     db = await Database.open(url, schema=schema)
     try:

@@ -15,12 +15,11 @@ import pytest
 from sqlalchemy import select
 
 from weft.accounts import Account
-from weft.config import NodeConfig
 from weft.federation.urls import actor_url
 from weft.store.database import Database
 from weft.store.schema import entries, identities, posts
 
-from ..conftest import SessionLoop, _drop
+from ..conftest import SessionLoop, backend_config
 from ..web.site_server import RunningSite, serving
 from .fediverse_fake import FakeActor, FakeServer
 
@@ -73,13 +72,6 @@ class World:
 def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     stack = contextlib.AsyncExitStack()
     path: Path = tmp_path_factory.mktemp("inbox")
-    schema = None
-    if request.param == "sqlite":
-        config = NodeConfig.resolve(path / "n", None)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = f"t_{uuid4().hex[:12]}"
-        config = NodeConfig(path / "n", f"{url}{'&' if '?' in url else '?'}schema={schema}")
 
     async def start() -> World:
         remote = await stack.enter_async_context(FakeServer.serving())
@@ -87,9 +79,8 @@ def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory:
         alice = await node.site.accounts.sign_up("alice", "a long password", by_admin=True)
         return World(node, remote, alice)
 
-    try:
-        yield runner.run(start())
-    finally:
-        runner.run(stack.aclose())
-        if schema is not None:
-            runner.run(_drop(request.getfixturevalue("postgres_url"), schema))
+    with backend_config(request, runner, path / "n", request.param) as config:
+        try:
+            yield runner.run(start())
+        finally:
+            runner.run(stack.aclose())

@@ -31,7 +31,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from weft.accounts import Account
-from weft.config import NodeConfig
 from weft.errors import UsageError
 from weft.federation.urls import actor_url
 from weft.media import process_image
@@ -45,7 +44,7 @@ from weft.store import remote_media as cache_rows
 from weft.store.schema import identities
 from weft.store.statuses import Page
 
-from ..conftest import SessionLoop, _drop
+from ..conftest import SessionLoop, backend_config
 from ..loopback import serve_on_loopback
 from ..media.pictures import SECRET, encode, gradient, halves, phone_exif
 from ..web.site_server import RunningSite, serving
@@ -137,13 +136,6 @@ class World:
 def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     stack = contextlib.AsyncExitStack()
     path: Path = tmp_path_factory.mktemp("media")
-    schema = None
-    if request.param == "sqlite":
-        config = NodeConfig.resolve(path / "n", None)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = f"t_{uuid4().hex[:12]}"
-        config = NodeConfig(path / "n", f"{url}{'&' if '?' in url else '?'}schema={schema}")
 
     async def start() -> World:
         files = FileServer()
@@ -156,12 +148,11 @@ def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory:
         world.cache.settings = RemoteMediaSettings(max_file_bytes=MAX_FILE)
         return world
 
-    try:
-        yield runner.run(start())
-    finally:
-        runner.run(stack.aclose())
-        if schema is not None:
-            runner.run(_drop(request.getfixturevalue("postgres_url"), schema))
+    with backend_config(request, runner, path / "n", request.param) as config:
+        try:
+            yield runner.run(start())
+        finally:
+            runner.run(stack.aclose())
 
 
 @contextlib.asynccontextmanager
