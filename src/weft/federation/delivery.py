@@ -133,7 +133,7 @@ class Deliverer:
 
         async def deliver() -> None:
             try:
-                self._finished.append(await self._attempt(row))
+                attempt = await self._attempt(row)
             except Exception as error:
                 # Not the remote's answer (that is a FetchError, in the attempt): our own bug or
                 # trouble. Settled as trouble, so that it is tried again soon rather than when
@@ -147,6 +147,10 @@ class Deliverer:
                 # out): the task is ours and must settle its row, or the row waits out its lease.
                 log.warning("delivering %d to %s was cancelled from within; it is tried again", row.id, row.inbox)
                 self._finished.append(_Attempt(row, None, trouble="the delivery was cancelled from within"))
+            else:
+                # Not ``self._finished.append(await ...)``: that looks the list up before the
+                # await, and an append to a list settled meanwhile is never settled.
+                self._finished.append(attempt)
             finally:
                 left = self._in_flight[row.host] - 1
                 if left:
@@ -160,7 +164,9 @@ class Deliverer:
         task.add_done_callback(self._tasks.discard)
 
     async def _settle_finished(self) -> None:
-        finished, self._finished = self._finished, []
+        # Emptied in place, never replaced: one list, so no task can hold on to a stale one.
+        finished = self._finished.copy()
+        self._finished.clear()
         try:
             await self._settle(finished)
         except BaseException:
