@@ -73,6 +73,7 @@ from bench.inbox_senders import LoadResult, Sender, SenderServer, get_request, l
 from bench.results import record
 from weft.config import NodeConfig
 from weft.store import foreign as foreign_store
+from weft.store import inbox_queue as inbox_queue_store
 from weft.store.database import Database, sqlite_url
 
 SENDERS: Final = 8
@@ -113,13 +114,28 @@ async def _stored(config: NodeConfig, origins: list[str]) -> int:
         await db.close()
 
 
+async def _drained(config: NodeConfig) -> None:
+    """Until the node's inbox queue holds nothing waiting: every activity answered is mapped."""
+    db = await Database.open(config.database_url)
+    try:
+        while True:
+            async with db.read() as conn:
+                if (await inbox_queue_store.counts(conn))["waiting"] == 0:
+                    return
+            await asyncio.sleep(0.02)
+    finally:
+        await db.close()
+
+
 @dataclass
 class _Figures:
     trivial_rate: float
     inbox: LoadResult
+    stored_seconds: float       # from the first delivery until every one is mapped and stored
 
 
-async def _timed(label: str, served: ServedNode, url_host: str, queues: list[list[bytes]]) -> _Figures:
+async def _timed(label: str, served: ServedNode, config: NodeConfig, url_host: str,
+                 queues: list[list[bytes]]) -> _Figures:
     """The trivial endpoint (half before the inbox's load, half after, so that a neighbour's
     load on a shared machine falls on both alike), then the inbox; CPU time on each side."""
     health = get_request(url_host, "/api/health")
@@ -127,7 +143,10 @@ async def _timed(label: str, served: ServedNode, url_host: str, queues: list[lis
     before = await load(served.port, repeat=health, seconds=TRIVIAL_SECONDS / 2)
     trivial_client, trivial_server = time.process_time() - client_cpu, served.cpu_seconds() - server_cpu
     server_cpu = served.cpu_seconds()
+    began = time.perf_counter()
     inbox = await load(served.port, queues)
+    await _drained(config)
+    stored_seconds = time.perf_counter() - began
     inbox_server = served.cpu_seconds() - server_cpu
     client_cpu, server_cpu = time.process_time(), served.cpu_seconds()
     after = await load(served.port, repeat=health, seconds=TRIVIAL_SECONDS / 2)
@@ -141,8 +160,10 @@ async def _timed(label: str, served: ServedNode, url_host: str, queues: list[lis
           f"{trivial_server / requests * 1e6:.0f} µs of CPU a request")
     if served.cpu_seconds():
         print(f"{label}: the server used {inbox_server / inbox.requests * 1e6:.0f} µs of CPU an activity "
-              f"({inbox_server / inbox.seconds:.0%} of a core while the inbox was loaded)")
-    return _Figures(requests / seconds, inbox)
+              f"({inbox_server / stored_seconds:.0%} of a core until all were stored)")
+    print(f"{label}: {inbox.requests} deliveries answered 202 in {inbox.seconds:.2f} s ({inbox.rate:,.0f}/s); "
+          f"all mapped and stored {stored_seconds:.2f} s after the first")
+    return _Figures(requests / seconds, inbox, stored_seconds)
 
 
 async def _one_backend(label: str, config: NodeConfig, senders: list[Sender], server: SenderServer,
@@ -167,7 +188,7 @@ async def _one_backend(label: str, config: NodeConfig, senders: list[Sender], se
         queues = [[signed_post(url_host, "/inbox", sender, note) for note in sender_notes]
                   for sender, sender_notes in zip(senders, notes, strict=True)]
         print(f"{label}: signed {SENDERS * PER_SENDER} deliveries in {time.perf_counter() - began:.1f} s (untimed)")
-        figures = await _timed(label, served, url_host, queues)
+        figures = await _timed(label, served, config, url_host, queues)
     except Exception:
         print(f"{label}: the server's log ends:\n{served.log.read_text(errors='replace')[-3000:]}")
         raise
@@ -177,10 +198,14 @@ async def _one_backend(label: str, config: NodeConfig, senders: list[Sender], se
     stored = await _stored(config, [note["object"]["id"] for sender_notes in notes for note in sender_notes])
     if stored != inbox.requests:
         raise RuntimeError(f"{label}: {inbox.requests} deliveries answered 202 but {stored} posts are held")
-    rate = stored / inbox.seconds
-    print(f"{label}: {stored} of {inbox.requests} activities held; {rate / rsa_rate:.2%} of the RSA-2048 bound")
+    rate = stored / figures.stored_seconds
+    print(f"{label}: {stored} of {inbox.requests} activities held: {rate:,.0f} stored/s, "
+          f"{rate / figures.trivial_rate:.3f} of the trivial endpoint (target {TARGET}); "
+          f"{rate / rsa_rate:.2%} of the RSA-2048 bound")
     record(f"inbox_trivial_endpoint_rps_{label}", figures.trivial_rate, "req/s", None,
            "baseline: GET /api/health, same server, same client, 8 connections")
+    record(f"inbox_create_note_answered_per_s_{label}", inbox.rate, "activities/s", figures.trivial_rate,
+           "verified and kept in the inbox queue (202), not yet mapped: for information")
     record(f"inbox_create_note_stored_per_s_{label}", rate, "activities/s", figures.trivial_rate,
            f"ratio >= {TARGET} (of the trivial endpoint)")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,9 @@ class FakeServer:
     requests: list[str] = field(default_factory=list)   # paths of the GETs served, in order
     aliases: dict[str, FakeActor] = field(default_factory=dict)   # WebFinger names that lie
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)   # (inbox path, activity) POSTed
+    # The weft nodes delivered to, by base URL: a delivery one of them takes (202) returns once
+    # its inbox queue has mapped it, so that a test reads what the activity made.
+    weft_nodes: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -126,7 +129,11 @@ class FakeServer:
             headers |= sign(method="POST", url=inbox, headers=headers, body=body, private_key=key or actor.key,
                             key_id=key_id or actor.key_id, now=int(time.time() * 1000))
         async with httpx.AsyncClient(timeout=30) as client:
-            return await client.post(inbox, content=body, headers=headers)
+            response = await client.post(inbox, content=body, headers=headers)
+        settled = next((wait for base, wait in self.weft_nodes.items() if inbox.startswith(f"{base}/")), None)
+        if settled is not None and response.status_code == 202:
+            await settled()
+        return response
 
     # -- serving -----------------------------------------------------------------------
 

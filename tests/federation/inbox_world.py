@@ -76,6 +76,8 @@ def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory:
     async def start() -> World:
         remote = await stack.enter_async_context(FakeServer.serving())
         node = await stack.enter_async_context(serving(config, environ=ENV))
+        assert node.site.federation is not None
+        remote.weft_nodes[node.url] = node.site.federation.inbox_queue.settled
         alice = await node.site.accounts.sign_up("alice", "a long password", by_admin=True)
         return World(node, remote, alice)
 

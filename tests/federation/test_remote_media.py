@@ -143,6 +143,8 @@ def world(request: pytest.FixtureRequest, runner: SessionLoop, tmp_path_factory:
         files.url = f"http://media.test:{port}"
         remote = await stack.enter_async_context(_pictured())
         node = await stack.enter_async_context(serving(config, environ=ENV))
+        assert node.site.federation is not None
+        remote.weft_nodes[node.url] = node.site.federation.inbox_queue.settled
         alice = await node.site.accounts.sign_up("alice", "a long password", by_admin=True)
         world = World(node, remote, files, alice)
         world.cache.settings = RemoteMediaSettings(max_file_bytes=MAX_FILE)

@@ -91,6 +91,9 @@ async def delivering(site: Site, config: NodeConfig, workers: int) -> AsyncItera
     worker`` processes, stopped with SIGTERM (and killed if they linger) when serving ends."""
     if site.federation is None:
         raise RuntimeError("the site has no federation service (weft.cli.serve.site_routes makes it)")
+    # The inbox queue is drained by the processes that serve the inbox, whatever the backend:
+    # at once, for what an earlier run left (close_site stops it).
+    site.federation.inbox_queue.start()
     if workers == 0 or not config.database_url.startswith("postgresql"):
         if workers > 0:
             note("on SQLite, deliveries run in this process: --workers is for PostgreSQL and is ignored")

@@ -2,8 +2,9 @@
 
 What a delivery must be, in the order it is checked (each refusal answers at once):
 
-1. at most 1 MiB (413), of an Activity Streams type (415), a JSON object that reads as an
-   activity (400);
+1. at most 1 MiB (413), of an Activity Streams type (415), a JSON object with a type and
+   an actor IRI (400; weft.federation.activitystreams_envelope: the rest is read when it is
+   mapped);
 2. from a host that has not sent more than 3,000 deliveries in 5 minutes (429 with
    Retry-After; ``site.limits.inbox``, lifted by WEFT_RATE_LIMITS=off as the others are).
    The host is the one the signature's keyId names, read before any key is fetched, so
@@ -16,8 +17,10 @@ What a delivery must be, in the order it is checked (each refusal answers at onc
 
 A Delete of an actor whose key cannot be fetched because the actor is gone (410) is
 answered 202 and ignored, as Mastodon does: nothing could check it, and there is nothing
-left to fetch. Everything else that passes is mapped and ingested inline (weft.federation.
-inbound) and answered 202: idempotent, since one origin is stored once.
+left to fetch. Everything else that passes is kept in the inbox queue and answered 202
+once it is committed (503 if it cannot be); the queue's drainer maps and ingests it
+(weft.federation.inbox_queue, weft.federation.inbound): idempotent, since one origin is
+stored once.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from weft.errors import NotFound
-from weft.federation.activitystreams import ActivityStreamsError, ASObject, iri_of, parse_object
+from weft.federation.activitystreams import ActivityStreamsError
+from weft.federation.activitystreams_envelope import Envelope, read_envelope
 from weft.federation.fetching_body import is_activity_streams
 from weft.federation.httpsig import (
     SignatureMismatch,
@@ -77,27 +81,28 @@ class Inbox:
             body = await _body(request)
             if not _json_content(request.headers.get("content-type")):
                 raise _Refused(415, "an inbox takes application/activity+json or application/ld+json")
-            activity = _activity(body)
+            activity = _envelope(body)
             signed = parse(method=request.method, url=self._url(request), headers=_headers(request), body=body,
                            now=self.federation.site.node.clock())
             self._rate_limit(signed.key_id)
-            actor_iri = iri_of(activity.actor[0]) if activity.actor else None
-            for sender in (signed.key_id, actor_iri):
-                if sender and await self.federation.suspended(sender):
+            for sender in (signed.key_id, activity.actor):
+                if await self.federation.suspended(sender):
                     raise _Refused(403, f"{urlsplit(sender).hostname} is suspended here")
             owner = await self._verified(signed, activity)
             if owner is None:
                 return Response(status_code=202)
-            actor = iri_of(activity.actor[0]) if activity.actor else None
-            if owner != actor:
+            if owner != activity.actor:
                 raise _Refused(401, f"signed by a key of {owner[:200]}, not of the activity's actor")
         except _Refused as refused:
             return JSONResponse({"error": str(refused)}, status_code=refused.status, headers=refused.headers)
         except SignatureRejected as rejected:
             return JSONResponse({"error": f"signature: {rejected}"}, status_code=401)
-        received = await self.federation.inbound.receive(activity, via="signature")
-        if received.note:
-            log.info("%s from %s: %s", "/".join(activity.types), owner[:200], received.note)
+        try:
+            await self.federation.inbox_queue.add(body)
+        except Exception:
+            log.exception("keeping a delivery from %s failed", owner[:200])
+            return JSONResponse({"error": "the delivery could not be kept; send it again later"}, status_code=503,
+                                headers={"Retry-After": "60"})
         return Response(status_code=202)
 
     def _url(self, request: Request) -> str:
@@ -113,16 +118,14 @@ class Inbox:
         if wait > 0:
             raise _Refused(429, f"too many deliveries from {host}", {"Retry-After": str(int(wait) + 1)})
 
-    async def _verified(self, signed: SignatureRequest, activity: ASObject) -> str | None:
+    async def _verified(self, signed: SignatureRequest, activity: Envelope) -> str | None:
         """The IRI of the actor whose key verifies the signature; None for the one case
         answered 202 unchecked (a gone actor's own Delete)."""
         actors = self.federation.actors
         try:
             owner, pem = await actors.key_for(signed.key_id)
         except RemoteActorError as error:
-            actor = iri_of(activity.actor[0]) if activity.actor else None
-            deleting_itself = activity.has_type("Delete") and activity.object and \
-                iri_of(activity.object[0]) == actor
+            deleting_itself = activity.has_type("Delete") and activity.object == activity.actor
             if error.gone and deleting_itself:
                 return None
             raise _Refused(401, f"the signing key cannot be had: {error}") from error
@@ -154,20 +157,15 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _activity(body: bytes) -> ASObject:
+def _envelope(body: bytes) -> Envelope:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise _Refused(400, f"not JSON: {error}") from error
-    if not isinstance(document, dict):
-        raise _Refused(400, "not a JSON object")
     try:
-        activity = parse_object(document)
+        return read_envelope(document)
     except ActivityStreamsError as error:
         raise _Refused(400, f"not an activity: {error}") from error
-    if not activity.actor or iri_of(activity.actor[0]) is None:
-        raise _Refused(400, "an activity needs an actor")
-    return activity
 
 
 def _headers(request: Request) -> list[tuple[str, str]]:

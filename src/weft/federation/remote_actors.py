@@ -173,6 +173,11 @@ class RemoteActors:
         kept = self._recall(iri)
         if kept is not None:
             return kept
+        # Many activities of one actor mapped at once (a batch of the inbox queue) all miss
+        # memory together: one read serves them.
+        return await self._shared(("held", iri), lambda: self._read_held(iri))
+
+    async def _read_held(self, iri: str) -> RemoteActor | None:
         async with self._db.read() as conn:
             found: RemoteActor | None = await actor_store.actor_by_iri(conn, iri)
         return None if found is None else self._keep(found)

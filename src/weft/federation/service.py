@@ -32,6 +32,7 @@ from weft.federation.fetching import FetchClient, FetchSettings, Signer
 from weft.federation.fetching_transport import Resolver, resolve_system
 from weft.federation.inbound import Inbound
 from weft.federation.inbox import Inbox
+from weft.federation.inbox_queue import InboxQueue
 from weft.federation.outbox_workers import OutboxWorkers
 from weft.federation.remote_actors import RemoteActors
 from weft.federation.urls import INSTANCE_ACTOR_ID, instance_key_id
@@ -99,6 +100,7 @@ class Federation:
         self.actors = RemoteActors(self)     # remote actors, keys, objects, handles
         self.inbound = Inbound(self)         # activities -> foreign entries
         self.inbox = Inbox(self)             # POST /inbox and /users/{name}/inbox
+        self.inbox_queue = InboxQueue(self)  # what the inbox verified, mapped hundreds at a time
 
     @classmethod
     def for_site(cls, site: Site, environ: Mapping[str, str] = os.environ) -> Federation:
@@ -130,6 +132,7 @@ class Federation:
         return self._client
 
     async def close(self) -> None:
+        await self.inbox_queue.close()       # before the outbox: mapping may queue deliveries
         await self.outbox.stop()             # before the client its deliveries use
         if self._client is not None:
             await self._client.aclose()

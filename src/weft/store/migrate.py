@@ -18,7 +18,7 @@ from weft.store.database import Database
 __all__ = ["HEAD", "migrate"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0014"
+HEAD = "0015"
 
 
 def _config(connection: Connection | None = None) -> Config:

@@ -473,6 +473,23 @@ federation_queue = Table(
     Column("target_facts", LargeBinary, nullable=True),           # JSON, for a delete
 )
 
+# Activities the inbox verified and has not mapped yet (weft.federation.inbox_queue): the
+# body as it came. ``next_at``: when it is due; while a drainer holds it, the end of its
+# lease; after a failure, the backoff. ``failed_at``: given up on, kept a week for operators.
+inbox_queue = Table(
+    "inbox_queue",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("activity", LargeBinary, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("failed_at", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_inbox_queue_due", "next_at", sqlite_where=text("failed_at IS NULL"),
+          postgresql_where=text("failed_at IS NULL")),
+)
+
 # One activity to one inbox. ``next_at`` is when it is due: after a failure, the backoff; while
 # a worker holds it, the end of its lease (so a killed worker's rows come back).
 federation_deliveries = Table(

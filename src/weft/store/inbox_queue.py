@@ -1,0 +1,100 @@
+"""The inbox queue's rows: activities verified at the inbox, waiting to be mapped. SQL only.
+
+weft.federation.inbox_queue adds them (one insert for the deliveries answered together),
+claims them in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that several serving
+processes never take the same row), and settles them: done rows are deleted, a row that
+failed waits for its retry or is kept as failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from weft.store.schema import inbox_queue
+
+__all__ = ["QueuedActivity", "Retry", "add_activities", "claim_activities", "counts", "fail_activities",
+           "finish_activities", "release_activities", "retry_activities", "sweep_failed"]
+
+
+@dataclass(frozen=True)
+class QueuedActivity:
+    id: int
+    activity: bytes
+    attempts: int
+    received_at: int
+
+
+@dataclass(frozen=True)
+class Retry:
+    id: int
+    next_at: int
+    error: str
+
+
+async def add_activities(conn: AsyncConnection, bodies: Sequence[bytes], now: int) -> None:
+    if bodies:
+        await conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now}
+                                                 for body in bodies])
+
+
+async def claim_activities(conn: AsyncConnection, now: int, *, limit: int, lease_ms: int) -> list[QueuedActivity]:
+    """Up to ``limit`` due activities in the order they came, leased until ``now + lease_ms``:
+    a process that dies holding them leaves them due again then."""
+    q = inbox_queue
+    query = (select(q.c.id, q.c.activity, q.c.attempts, q.c.received_at)
+             .where(q.c.failed_at.is_(None), q.c.next_at <= now).order_by(q.c.id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    taken = [QueuedActivity(int(row[0]), bytes(row[1]), int(row[2]), int(row[3]))
+             for row in (await conn.execute(query)).all()]
+    if taken:
+        await conn.execute(update(q).where(q.c.id.in_([t.id for t in taken])).values(next_at=now + lease_ms))
+    return taken
+
+
+async def finish_activities(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    """Mapped (whatever became of them): forgotten."""
+    if ids:
+        await conn.execute(delete(inbox_queue).where(inbox_queue.c.id.in_(sorted(ids))))
+
+
+async def retry_activities(conn: AsyncConnection, retries: Sequence[Retry]) -> None:
+    if retries:
+        q = inbox_queue
+        await conn.execute(update(q).where(q.c.id == bindparam("key"))
+                           .values(next_at=bindparam("due"), last_error=bindparam("why"), attempts=q.c.attempts + 1),
+                           [{"key": r.id, "due": r.next_at, "why": r.error[:1000]} for r in retries])
+
+
+async def fail_activities(conn: AsyncConnection, errors: dict[int, str], now: int) -> None:
+    """Given up on: kept (not claimed again) until ``sweep_failed``, for whoever looks into them."""
+    if errors:
+        q = inbox_queue
+        await conn.execute(update(q).where(q.c.id == bindparam("key"))
+                           .values(failed_at=now, last_error=bindparam("why"), attempts=q.c.attempts + 1),
+                           [{"key": key, "why": why[:1000]} for key, why in sorted(errors.items())])
+
+
+async def release_activities(conn: AsyncConnection, ids: Sequence[int], now: int) -> None:
+    """Held but not mapped (the process is stopping): due again at once, for whoever comes next."""
+    if ids:
+        await conn.execute(update(inbox_queue).where(inbox_queue.c.id.in_(sorted(ids))).values(next_at=now))
+
+
+async def sweep_failed(conn: AsyncConnection, before: int) -> int:
+    result = await conn.execute(delete(inbox_queue).where(inbox_queue.c.failed_at < before))
+    return int(result.rowcount or 0)
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    """Activities ``waiting`` (due or not) and ``failed`` (for operators and tests)."""
+    q = inbox_queue
+    rows = (await conn.execute(select(q.c.failed_at.is_(None), func.count()).group_by(q.c.failed_at.is_(None)))).all()
+    found = {"waiting": 0, "failed": 0}
+    for waiting, number in rows:
+        found["waiting" if waiting else "failed"] += int(number)
+    return found

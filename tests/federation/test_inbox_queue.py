@@ -1,0 +1,205 @@
+"""The inbox queue (weft.federation.inbox_queue) on a served node, SQLite and PostgreSQL: a
+202 means the activity is kept; the drainer maps what waits, in order where order matters,
+tries again what failed, gives back what it held when it stops, and maps what an earlier
+run left."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import delete, select, update
+
+from weft.federation import inbox_queue as queue_module
+from weft.federation.activitystreams import ASObject
+from weft.federation.inbound import Received
+from weft.federation.inbox_queue import InboxQueue
+from weft.store import inbox_queue as store
+from weft.store.schema import inbox_queue
+
+from ..conftest import SessionLoop
+from .fediverse_fake import FakeActor
+from .inbox_world import World, world
+
+__all__ = ["world"]   # the module's fixture
+
+
+def _queue(world: World) -> InboxQueue:
+    assert world.node.site.federation is not None
+    return world.node.site.federation.inbox_queue
+
+
+async def _rows(world: World) -> list[dict[str, Any]]:
+    async with world.db.read() as conn:
+        return [dict(row._mapping) for row in (await conn.execute(select(inbox_queue).order_by(inbox_queue.c.id))).all()]
+
+
+@pytest.fixture(autouse=True)
+def _empty_queue(world: World, runner: SessionLoop) -> Iterator[None]:
+    """Each test starts from an empty queue, whatever the one before it left."""
+    yield
+
+    async def empty() -> None:
+        async with world.db.write() as conn:
+            await conn.execute(delete(inbox_queue))
+
+    runner.run(empty())
+
+
+@asynccontextmanager
+async def _held_back(world: World, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[asyncio.Event]:
+    """Mapping waits for the event (set it to let it go); deliveries are answered without
+    waiting for their mapping."""
+    gate = asyncio.Event()
+    inbound = world.node.site.federation.inbound   # type: ignore[union-attr]
+    receive = inbound.receive
+
+    async def held(activity: ASObject, *, via: Any) -> Received:
+        await gate.wait()
+        return await receive(activity, via=via)
+
+    monkeypatch.setattr(inbound, "receive", held)
+    monkeypatch.setattr(world.remote, "weft_nodes", {})
+    try:
+        yield gate
+    finally:
+        gate.set()
+
+
+def _create(world: World, actor: FakeActor, text: str) -> dict[str, Any]:
+    return world.remote.create(actor, world.remote.note(actor, f"<p>{text}</p>", cc=[world.alice_iri]))
+
+
+async def test_a_delivery_is_kept_before_it_is_answered_and_mapped_after(world: World,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = world.actor()
+    create = _create(world, bob, "kept first")
+    async with _held_back(world, monkeypatch) as gate:
+        assert (await world.remote.deliver(bob, world.inbox, create)).status_code == 202
+        [row] = await _rows(world)
+        assert orjson.loads(row["activity"]) == create and row["attempts"] == 0
+        assert await world.posts_by(bob.iri) == []
+        gate.set()
+        await _queue(world).settled()
+    assert len(await world.posts_by(bob.iri)) == 1
+    assert await _rows(world) == []
+
+
+async def test_activities_about_one_post_are_mapped_in_the_order_they_came(world: World,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    bob, carol = world.actor(), world.actor()
+    create = _create(world, bob, "soon gone")
+    delete = world.remote.activity(bob, "Delete", {"id": create["object"]["id"], "type": "Tombstone"})
+    other = _create(world, carol, "unrelated")
+    async with _held_back(world, monkeypatch) as gate:
+        for actor, activity in ((bob, create), (carol, other), (bob, delete)):
+            assert (await world.remote.deliver(actor, world.inbox, activity)).status_code == 202
+        assert len(await _rows(world)) == 3          # claimed together, once let go
+        gate.set()
+        await _queue(world).settled()
+    assert [deleted for deleted, _ in await world.posts_by(bob.iri)] == [True]
+    assert [deleted for deleted, _ in await world.posts_by(carol.iri)] == [False]
+
+
+async def test_a_mapping_that_raises_is_tried_again_later(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = world.actor()
+    inbound = world.node.site.federation.inbound   # type: ignore[union-attr]
+    receive, calls = inbound.receive, []
+
+    async def failing_once(activity: ASObject, *, via: Any) -> Received:
+        calls.append(activity.id)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        return await receive(activity, via=via)
+
+    monkeypatch.setattr(inbound, "receive", failing_once)
+    monkeypatch.setattr(world.remote, "weft_nodes", {})
+    began = world.node.site.node.clock()
+    assert (await world.remote.deliver(bob, world.inbox, _create(world, bob, "second time lucky"))).status_code == 202
+    async with asyncio.timeout(10):
+        while not (rows := await _rows(world)) or rows[0]["attempts"] == 0:
+            await asyncio.sleep(0.02)
+    [row] = rows
+    assert row["last_error"] == "RuntimeError: the database went away" and row["failed_at"] is None
+    assert row["next_at"] >= began + queue_module.RETRY_WAITS_MS[0]
+    assert await world.posts_by(bob.iri) == []
+    async with world.db.write() as conn:     # its time comes
+        await conn.execute(update(inbox_queue).values(next_at=0))
+    await _queue(world).settled()
+    assert len(calls) == 2 and len(await world.posts_by(bob.iri)) == 1
+
+
+async def test_an_activity_that_keeps_failing_is_kept_as_failed(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = world.actor()
+
+    async def broken(activity: ASObject, *, via: Any) -> Received:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(world.node.site.federation.inbound, "receive", broken)   # type: ignore[union-attr]
+    monkeypatch.setattr(world.remote, "weft_nodes", {})
+    assert (await world.remote.deliver(bob, world.inbox, _create(world, bob, "never"))).status_code == 202
+    async with asyncio.timeout(20):
+        for attempts in range(1, len(queue_module.RETRY_WAITS_MS) + 1):
+            while not (rows := await _rows(world)) or rows[0]["attempts"] < attempts:
+                await asyncio.sleep(0.02)
+            assert rows[0]["attempts"] == attempts and rows[0]["failed_at"] is None
+            async with world.db.write() as conn:     # its next try is due (not while it is held)
+                await conn.execute(update(inbox_queue).values(next_at=0))
+        while (rows := await _rows(world))[0]["failed_at"] is None:
+            await asyncio.sleep(0.02)
+    assert rows[0]["attempts"] == len(queue_module.RETRY_WAITS_MS) + 1
+    assert rows[0]["last_error"] == "RuntimeError: a bug"
+    async with world.db.read() as conn:
+        assert await store.counts(conn) == {"waiting": 0, "failed": 1}
+    await _queue(world).settled()      # a failed activity is not waited for
+    async with world.db.write() as conn:
+        assert await store.sweep_failed(conn, rows[0]["failed_at"] + 1) == 1
+
+
+async def test_stopping_gives_back_what_is_held_and_the_next_start_maps_it(world: World,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = world.actor()
+    queue = _queue(world)
+    monkeypatch.setattr(queue_module, "STOP_GRACE_S", 0.1)
+    async with _held_back(world, monkeypatch):
+        assert (await world.remote.deliver(bob, world.inbox, _create(world, bob, "held at stop"))).status_code == 202
+        while not queue._tasks:      # claimed, and waiting at the gate
+            await asyncio.sleep(0.01)
+        await queue.close()
+        [row] = await _rows(world)
+        assert row["next_at"] <= world.node.site.node.clock() and row["attempts"] == 0
+    queue.start()                     # as `weft serve` does when it starts
+    await queue.settled()
+    assert len(await world.posts_by(bob.iri)) == 1
+
+
+async def test_what_an_earlier_run_left_is_mapped(world: World) -> None:
+    bob = world.actor()
+    queue = _queue(world)
+    await queue.close()
+    async with world.db.write() as conn:    # verified and kept by a run that stopped before mapping it
+        await store.add_activities(conn, [orjson.dumps(_create(world, bob, "left over"))], world.node.site.node.clock())
+    queue.start()
+    await queue.settled()
+    assert len(await world.posts_by(bob.iri)) == 1
+
+
+async def test_a_delivery_that_cannot_be_kept_is_answered_503(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = world.actor()
+
+    async def full(*_: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "add_activities", full)
+    answer = await world.remote.deliver(bob, world.inbox, _create(world, bob, "nowhere to go"))
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
+    assert "send it again" in answer.json()["error"]
+    monkeypatch.undo()
+    assert await _rows(world) == []
+    async with httpx.AsyncClient() as client:   # the node still serves
+        assert (await client.get(f"{world.node.url}/api/health")).status_code == 200
