@@ -85,6 +85,9 @@ TRIVIAL_SECONDS: Final = 6.0
 TARGET: Final = 0.25
 # WEFT_BENCH_INBOX_BACKENDS=sqlite runs one of them (e.g. while profiling).
 BACKENDS: Final = os.environ.get("WEFT_BENCH_INBOX_BACKENDS", "sqlite postgresql").split()
+# `weft serve --workers N` for each N: 0 maps the inbox in the serving process, 1 in a
+# `weft worker` process of its own (the second core).
+WORKERS: Final = [int(n) for n in os.environ.get("WEFT_BENCH_INBOX_WORKERS", "0 1").split()]
 POSTGRES_URL: Final = os.environ.get("WEFT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -167,12 +170,12 @@ async def _timed(label: str, served: ServedNode, config: NodeConfig, url_host: s
 
 
 async def _one_backend(label: str, config: NodeConfig, senders: list[Sender], server: SenderServer,
-                       env: dict[str, str], work: Path, rsa_rate: float) -> None:
+                       env: dict[str, str], work: Path, rsa_rate: float, *, workers: int = 0) -> None:
     port = free_port()
     url_host = f"127.0.0.1:{port}"
     alice = (f"http://{url_host}/users/alice", f"alice@{url_host}")
     await prepare(config, f"http://{url_host}", senders, env)
-    served = ServedNode(config, port, env, work / f"serve-{label}.log")
+    served = ServedNode(config, port, env, work / f"serve-{label}.log", workers=workers)
     try:
         await served.started()
         follows_before = server.received
@@ -218,7 +221,7 @@ async def _postgres_config(work: Path) -> NodeConfig | None:
     except Exception as error:  # noqa: BLE001 - any failure to connect means: no PostgreSQL figure
         print(f"PostgreSQL at {POSTGRES_URL} is not there ({error}); its figure is left out")
         return None
-    return NodeConfig(work / "data-postgresql", url)
+    return NodeConfig(work / f"data-{url.rsplit('=', 1)[1]}", url)
 
 
 async def _drop_schema(config: NodeConfig) -> None:
@@ -240,13 +243,16 @@ async def run() -> None:
     with tempfile.TemporaryDirectory(prefix="weft-bench-inbox-") as scratch:
         work = Path(scratch)
         async with serve_senders(server.app, actor_port):
-            if "sqlite" in BACKENDS:
-                sqlite = work / "data-sqlite"
-                await _one_backend("sqlite", NodeConfig(sqlite, sqlite_url(sqlite / "weft.db")), senders, server,
-                                   env, work, rsa_rate)
-            postgres = await _postgres_config(work) if "postgresql" in BACKENDS else None
-            if postgres is not None:
-                try:
-                    await _one_backend("postgresql", postgres, senders, server, env, work, rsa_rate)
-                finally:
-                    await _drop_schema(postgres)
+            for workers in WORKERS:
+                suffix = "" if workers == 0 else f"_{workers}_worker"
+                if "sqlite" in BACKENDS:
+                    sqlite = work / f"data-sqlite{suffix}"
+                    await _one_backend(f"sqlite{suffix}", NodeConfig(sqlite, sqlite_url(sqlite / "weft.db")), senders,
+                                       server, env, work, rsa_rate, workers=workers)
+                postgres = await _postgres_config(work) if "postgresql" in BACKENDS else None
+                if postgres is not None:
+                    try:
+                        await _one_backend(f"postgresql{suffix}", postgres, senders, server, env, work, rsa_rate,
+                                           workers=workers)
+                    finally:
+                        await _drop_schema(postgres)

@@ -88,7 +88,7 @@ async def prepare(config: NodeConfig, public_url: str, senders: list[Sender], en
 class ServedNode:
     """``weft serve`` on the prepared data, its log in a file shown when it fails."""
 
-    def __init__(self, config: NodeConfig, port: int, env: dict[str, str], log: Path) -> None:
+    def __init__(self, config: NodeConfig, port: int, env: dict[str, str], log: Path, *, workers: int = 0) -> None:
         self.port = port
         self.log = log
         # WEFT_BENCH_PROFILE=DIR runs the server under cProfile, its stats in DIR/serve-LABEL.prof.
@@ -96,7 +96,7 @@ class ServedNode:
         profiler = [sys.executable, "-m", "cProfile", "-o", str(Path(profile) / f"{log.stem}.prof")] if profile else []
         self.process = subprocess.Popen(
             [*profiler, str(Path(sys.executable).parent / "weft"), "serve", "--data", str(config.data_dir), "--port", str(port),
-             "--gossip-port", "-1", "--no-lan", "--public-url", f"http://127.0.0.1:{port}"],
+             "--gossip-port", "-1", "--no-lan", "--public-url", f"http://127.0.0.1:{port}", "--workers", str(workers)],
             env={**os.environ, **env, "WEFT_DATABASE_URL": config.database_url},
             stdout=log.open("wb"), stderr=subprocess.STDOUT)
 
@@ -114,12 +114,14 @@ class ServedNode:
         raise RuntimeError("weft serve did not start")
 
     def cpu_seconds(self) -> float:
-        """CPU time the server process has used, all threads (Linux's /proc; 0 elsewhere)."""
+        """CPU time the server process and its ``weft worker`` processes have used, all
+        threads (Linux's /proc; 0 elsewhere)."""
+        pid = self.process.pid
         try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            children = []
+        return sum(_cpu_seconds(int(process)) for process in [pid, *children])
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -128,3 +130,11 @@ class ServedNode:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -12,10 +12,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.conftest import FakeClock
+from tests.federation.fediverse_fake import FakeServer
 from tests.federation.outbox_world import ENV, Inboxes, World, inboxes, world
 from weft.config import NodeConfig
 from weft.federation.delivery import LEASE_MS
+from weft.federation.urls import actor_url
 from weft.node import system_clock
+from weft.store import foreign as foreign_store
 from weft.store.schema import federation_deliveries
 
 from .program import start
@@ -124,17 +127,31 @@ async def test_what_a_killed_worker_held_is_delivered_by_the_next(tmp_path: Path
         assert len({(r.path, r.body) for r in boxes.received}) == EXPECTED   # each at least once
 
 
-async def test_serve_delivers_in_its_own_process_on_sqlite(tmp_path: Path) -> None:
+async def test_serve_on_sqlite_delivers_in_its_own_process_and_its_workers_map_the_inbox(tmp_path: Path) -> None:
     clock = WallClock()
     data = tmp_path / "node"
-    async with inboxes(clock) as boxes, world(NodeConfig.resolve(data, None), clock) as w:
+    async with inboxes(clock) as boxes, FakeServer.serving() as fediverse, \
+            world(NodeConfig.resolve(data, None), clock) as w:
         await prepare(w, boxes)
         # In a thread: the inboxes answer on this loop while serve starts (and starts delivering).
-        process, _url, _ = await asyncio.to_thread(serve, data, "--workers", "3", "--public-url",
-                                                   "https://weft.test", env=ENV)
+        process, url, _ = await asyncio.to_thread(serve, data, "--workers", "2", "--public-url",
+                                                  "https://weft.test", env=ENV)
         try:
             await until(w, EXPECTED, [process])
+            bob = fediverse.add_actor("bob")
+            note = fediverse.note(bob, "<p>mapped by a worker</p>", cc=[actor_url("https://weft.test", "alice")])
+            answer = await fediverse.deliver(bob, f"{url.rstrip('/')}/inbox", fediverse.create(bob, note))
+            assert answer.status_code == 202, answer.text
+            deadline = time.monotonic() + 30
+            while not await _held(w, note["id"]):
+                assert process.poll() is None and time.monotonic() < deadline, "the note was never mapped"
+                await asyncio.sleep(0.1)
         finally:
-            _out, err = stop(process, signal.SIGINT)
-        assert "--workers is for PostgreSQL and is ignored" in err
+            out, _err = stop(process, signal.SIGINT)
+        assert out.count("weft worker mapping the inbox of https://weft.test (sqlite;") == 2
         assert len(boxes.received) == EXPECTED
+
+
+async def _held(w: World, origin: str) -> bool:
+    async with w.db.read() as conn:
+        return bool(await foreign_store.entries_of_origins(conn, [origin]))

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from weft.config import NodeConfig
+    from weft.federation.service import Federation
     from weft.node import Node
     from weft.site import Site
     from weft.sync.scheduler import PeerScheduler
@@ -60,8 +61,9 @@ def serve(
         help="The address people reach this server at (in links it mails, and in handles "
              "user@host); default http://HOST:PORT as bound.")] = None,
     workers: Annotated[int, typer.Option(
-        "--workers", min=0, max=64, help="Federation delivery: on PostgreSQL, start this many `weft worker` "
-                                         "processes; 0 (and always on SQLite) delivers in this process.")] = 0,
+        "--workers", min=0, max=64, help="Federation's queues: start this many `weft worker` processes to "
+                                         "map what the inbox keeps (and, on PostgreSQL, deliver the outbox); "
+                                         "0 does all in this process.")] = 0,
     data: DataOption = None,
 ) -> None:
     """Serve this node over HTTP (JSON API, HTML feed, hosted accounts) and gossip with peers, until Ctrl-C.
@@ -148,7 +150,7 @@ async def _serve(config: NodeConfig, clock: Callable[[], int], sock: socket.sock
                     service.serve_stream, signing_key=node.transport_key(), network_key=service.network_key)))
             try:
                 routes = [*routes, *site_routes(site)]
-                async with delivering(site, config, workers):   # federation's outbox
+                async with delivering(site, config, workers):   # federation's queues
                     await _serve_http(node, sock, did, gossip_info, routes, site)
             finally:
                 await close_site(site)
@@ -207,10 +209,19 @@ async def _start_gossip(stack: contextlib.AsyncExitStack, node: Node, gossip_soc
 def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[BaseRoute]:
     """What a node hosting accounts serves beside the client API: federation's documents
     and inboxes and the web app (whose ``/`` comes last, after every more specific path).
-    Gives the site its federation service (``site.federation``) and remote media cache
-    (``site.remote_media``) if it has none; whoever serves the routes closes them (``close_site``)."""
+    Equips the site for federation first (``federate``)."""
     from weft import web
     from weft.federation import discovery, documents, inbox
+
+    federate(site, environ)
+    return [*discovery.routes(site), *inbox.routes(site), *documents.routes(site), *web.routes(site)]
+
+
+def federate(site: Site, environ: Mapping[str, str] = os.environ) -> Federation:
+    """Give the site what federating needs, where it has none yet: its federation service
+    (``site.federation``), a directory of Fediverse people (``site.directory``) and the
+    remote media cache (``site.remote_media``); whoever made them closes them (``close_site``).
+    Serving processes and ``weft worker`` alike."""
     from weft.federation.directory import ActorDirectory
     from weft.federation.media import remote_media_cache
     from weft.federation.service import Federation
@@ -221,7 +232,7 @@ def site_routes(site: Site, environ: Mapping[str, str] = os.environ) -> list[Bas
         site.directory = ActorDirectory(site)
     if site.remote_media is None:
         site.remote_media = remote_media_cache(site.federation, environ)
-    return [*discovery.routes(site), *inbox.routes(site), *documents.routes(site), *web.routes(site)]
+    return site.federation
 
 
 async def close_site(site: Site) -> None:

@@ -1,11 +1,14 @@
-"""``weft worker``: deliver federation's outbox from a process of its own, until stopped.
+"""``weft worker``: federation's background work in a process of its own, until stopped.
 
-On PostgreSQL, as many workers as wanted, on as many machines, share the queue: each claims
-rows with ``FOR UPDATE SKIP LOCKED``, so no delivery is made twice, and one that dies
-leaves its claims to the others once their lease ends. Each needs the data directory's
-node secret (it signs as the hosted people, whose keys are sealed with it) and the
-server's public URL (the ids of what it sends). ``weft serve --workers N`` starts N of them.
-SIGINT and SIGTERM stop it cleanly: deliveries in flight finish first, for up to 10 s.
+A worker maps what the inbox kept (weft.federation.inbox_queue) and, on PostgreSQL,
+delivers the outbox. As many workers as wanted, on as many machines, share both queues:
+each claims rows with ``FOR UPDATE SKIP LOCKED`` (on SQLite, its one writer at a time), so
+nothing is done twice, and one that dies leaves its claims to the others once their lease
+ends. On SQLite ``weft serve`` delivers the outbox itself. Each worker needs the data
+directory's node secret (it signs as the hosted people, whose keys are sealed with it) and
+the server's public URL (the ids of what it sends). ``weft serve --workers N`` starts N of
+them, and leaves the inbox to them. SIGINT and SIGTERM stop it cleanly: work in flight
+finishes first, for up to 10 s.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from weft.cli._runtime import DataOption, clock_from_env, echo, node_config, note
+from weft.cli._runtime import DataOption, clock_from_env, echo, node_config
 from weft.errors import UsageError
 
 if TYPE_CHECKING:
@@ -43,10 +46,11 @@ def worker(
         "--concurrency", min=1, max=1000, help="Deliveries in flight at once (at most 4 to one host).")] = 64,
     data: DataOption = None,
 ) -> None:
-    """Deliver hosted people's activities to other servers' inboxes (the federation outbox), until Ctrl-C.
+    """Map what the inbox kept and, on PostgreSQL, deliver hosted people's activities to other servers, until Ctrl-C.
 
-    Meant for PostgreSQL (WEFT_DATABASE_URL), where several workers share the work; on SQLite,
-    `weft serve` delivers in its own process and needs none.
+    Several workers share the work (on PostgreSQL, WEFT_DATABASE_URL, on several machines too).
+    On SQLite `weft serve` delivers the outbox itself; workers there map the inbox, on cores
+    of their own (`weft serve --workers N` starts them).
     """
     from weft.cli.serve import _log_to_stderr
 
@@ -58,8 +62,7 @@ def worker(
 
 
 async def _work(config: NodeConfig, clock: Callable[[], int], public_url: str, concurrency: int) -> None:
-    from weft.cli.serve import close_site
-    from weft.federation.service import Federation
+    from weft.cli.serve import close_site, federate
     from weft.node import Node
     from weft.site import Site
 
@@ -70,10 +73,16 @@ async def _work(config: NodeConfig, clock: Callable[[], int], public_url: str, c
     try:
         async with Node.open(config, clock=clock) as node:
             site = Site.for_node(node, public_url)
-            site.federation = Federation.for_site(site)
+            federation = federate(site)
             try:
-                site.federation.outbox.start(concurrency=concurrency)
-                echo(f"weft worker delivering for {public_url} ({node.db.dialect}, {concurrency} at once)")
+                federation.inbox_queue.start()
+                if node.db.dialect == "postgresql":
+                    federation.outbox.start(concurrency=concurrency)
+                    echo(f"weft worker delivering for {public_url} ({node.db.dialect}, {concurrency} at once) "
+                         f"and mapping its inbox")
+                else:
+                    echo(f"weft worker mapping the inbox of {public_url} ({node.db.dialect}; `weft serve` "
+                         f"delivers the outbox)")
                 await stop.wait()
             finally:
                 await close_site(site)
@@ -86,19 +95,23 @@ async def _work(config: NodeConfig, clock: Callable[[], int], public_url: str, c
 
 @contextlib.asynccontextmanager
 async def delivering(site: Site, config: NodeConfig, workers: int) -> AsyncIterator[None]:
-    """What ``weft serve --workers N`` runs beside the server while it serves: on SQLite, or
-    with N = 0, the outbox's workers in this process; on PostgreSQL with N > 0, N ``weft
-    worker`` processes, stopped with SIGTERM (and killed if they linger) when serving ends."""
+    """What ``weft serve --workers N`` runs beside the server while it serves (close_site
+    stops what runs in this process). With N = 0, federation's queues in this process: the
+    inbox's drainer (at once, for what an earlier run left) and the outbox's workers. With
+    N > 0, N ``weft worker`` processes map the inbox, and deliver the outbox on PostgreSQL
+    (on SQLite this process does, with the database's one writer); they are stopped with
+    SIGTERM (and killed if they linger) when serving ends."""
     if site.federation is None:
         raise RuntimeError("the site has no federation service (weft.cli.serve.site_routes makes it)")
-    # The inbox queue is drained by the processes that serve the inbox, whatever the backend:
-    # at once, for what an earlier run left (close_site stops it).
-    site.federation.inbox_queue.start()
-    if workers == 0 or not config.database_url.startswith("postgresql"):
-        if workers > 0:
-            note("on SQLite, deliveries run in this process: --workers is for PostgreSQL and is ignored")
+    postgresql = config.database_url.startswith("postgresql")
+    if workers == 0:
+        site.federation.inbox_queue.start()
+    else:
+        site.federation.inbox_queue.elsewhere()
+    if workers == 0 or not postgresql:
         site.federation.outbox.start()
-        yield          # close_site stops them
+    if workers == 0:
+        yield
         return
     env = {**os.environ, "WEFT_DATABASE_URL": config.database_url, "WEFT_HOME": str(config.data_dir)}
     args = ["-m", "weft.cli", "worker", "--data", str(config.data_dir), "--public-url", site.base_url]

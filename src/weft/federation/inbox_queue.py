@@ -21,7 +21,8 @@ senders waiting on their answers make:
 - stopping, it lets the activities in flight finish for a while and gives back the rest.
 
 It starts with the first delivery (``weft serve`` starts it at once, for what an earlier
-run left).
+run left), unless ``weft worker`` processes drain the queue instead (``weft serve --workers
+N``): they look for rows four times a second.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ log = logging.getLogger("weft.federation.inbox")
 CLAIM: Final = 256                 # rows claimed at once
 IN_FLIGHT: Final = 512             # activities being mapped at once
 LEASE_MS: Final = 5 * 60_000
-POLL_S: Final = 1.0                # other processes' rows, and retries, are looked for this often
-LINGER_S: Final = 0.2             # after news of a delivery, how long more may come before claiming
+POLL_S: Final = 0.25               # other processes' rows, and retries, are looked for this often
+LINGER_S: Final = 0.1             # after news of a delivery, how long more may come before claiming
 ERROR_PAUSE_S: Final = 5.0
 STOP_GRACE_S: Final = 10.0
 RETRY_WAITS_MS: Final = (30_000, 5 * 60_000, 3_600_000, 6 * 3_600_000)
@@ -91,6 +92,7 @@ class InboxQueue:
         self._chains: dict[str, asyncio.Task[None]] = {}         # order key -> its latest mapping
         self._mapped: list[_Mapped] = []
         self._swept_at = 0.0
+        self._here = True
 
     @property
     def _db(self) -> Database:
@@ -132,9 +134,13 @@ class InboxQueue:
 
     # -- draining ----------------------------------------------------------------------
 
+    def elsewhere(self) -> None:
+        """Leave the draining to other processes (``weft worker``): this one only adds."""
+        self._here = False
+
     def start(self) -> None:
         """Drain the queue in this process (once; ``close`` stops it)."""
-        if self._runner is None:
+        if self._runner is None and self._here:
             self._stop.clear()
             self._runner = asyncio.create_task(self._run(), name="weft-inbox-queue-drain")
 
@@ -154,17 +160,23 @@ class InboxQueue:
                 continue
             if len(claimed) == CLAIM and len(self._tasks) < IN_FLIGHT:
                 continue                                   # there may be more due
-            with contextlib.suppress(TimeoutError):
+            try:
                 async with asyncio.timeout(POLL_S):
                     await self._kick.wait()
+            except TimeoutError:
+                continue
             # Senders wait for their answers, so deliveries come a few at a time: what comes in
             # the next moments is claimed with these, and mapped and ingested as one batch.
             await asyncio.sleep(LINGER_S)
 
     async def _settle_and_claim(self, limit: int) -> list[store.QueuedActivity]:
         """Settle what was mapped, and claim up to ``limit`` more, in one transaction."""
-        if limit <= 0 and not self._mapped:
-            return []
+        if not self._mapped:
+            if limit <= 0:
+                return []
+            async with self._db.read() as conn:
+                if not await store.any_due(conn, self._now()):
+                    return []
         mapped, self._mapped = self._mapped, []
         try:
             async with self._db.write() as conn:

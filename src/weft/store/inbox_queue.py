@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import inbox_queue
 
-__all__ = ["QueuedActivity", "Retry", "add_activities", "claim_activities", "counts", "fail_activities",
+__all__ = ["QueuedActivity", "Retry", "add_activities", "any_due", "claim_activities", "counts", "fail_activities",
            "finish_activities", "release_activities", "retry_activities", "sweep_failed"]
 
 
@@ -39,6 +39,13 @@ async def add_activities(conn: AsyncConnection, bodies: Sequence[bytes], now: in
     if bodies:
         await conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now}
                                                  for body in bodies])
+
+
+async def any_due(conn: AsyncConnection, now: int) -> bool:
+    """Whether a claim would find anything (read first: a claim is a write transaction)."""
+    q = inbox_queue
+    return (await conn.execute(select(q.c.id).where(q.c.failed_at.is_(None), q.c.next_at <= now).limit(1))).first() \
+        is not None
 
 
 async def claim_activities(conn: AsyncConnection, now: int, *, limit: int, lease_ms: int) -> list[QueuedActivity]:
