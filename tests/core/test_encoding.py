@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 from weft.core.encoding import (
     MAX_DEPTH,
     MAX_SAFE_INT,
+    _check_value,  # the quick check must agree with the walk it stands in for
+    _is_plainly_valid,
     b32,
     b64url,
     canonical,
+    check_values,
     decode_canonical,
     from_b32,
     from_b64url,
@@ -136,6 +139,54 @@ def test_nesting_is_limited_to_the_documented_depth() -> None:
 def test_deeply_nested_bytes_raise_encoding_error_not_a_crash(depth: int) -> None:
     with pytest.raises(EncodingError):
         decode_canonical(b'{"a":' + b"[" * depth + b"]" * depth + b"}")
+
+
+class Number(int):
+    """An int subclass: valid, but not a type the quick check vouches for."""
+
+
+# Values of every kind the walk meets, valid or not: odd strings, floats, big integers,
+# subclasses, non-string keys, and nesting around the depth limit.
+any_scalars = (st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats()
+               | st.text(max_size=6) | st.sampled_from(["e\u0301", "\u212b", "é", Number(3), b"x", 1.0]))
+any_values = st.recursive(
+    any_scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4) | st.integers(0, 2),
+                                                                      children, max_size=3),
+    max_leaves=12,
+)
+
+
+def walk_result(value: Any) -> str | None:
+    try:
+        _check_value(value, "$")
+    except EncodingError as exc:
+        return str(exc)
+    return None
+
+
+@settings(max_examples=500)
+@given(st.dictionaries(st.text(max_size=4), any_values, max_size=4))
+def test_the_quick_check_vouches_only_for_what_the_walk_accepts(value: dict[str, Any]) -> None:
+    # canonical() asks the quick check first and walks (naming the path) only when it says no.
+    if _is_plainly_valid(value):
+        assert walk_result(value) is None
+    try:
+        check_values(value)
+        outcome = None
+    except EncodingError as exc:
+        outcome = str(exc)
+    assert outcome == walk_result(value)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1])
+def test_the_quick_check_keeps_the_depth_limit(depth: int) -> None:
+    empty: tuple[Any, ...] = ([], {})
+    for inner in empty:
+        value: Any = inner
+        for level in range(depth - 1):
+            value = [value] if level % 2 else {"k": value}
+        assert _is_plainly_valid({"a": value}) == (walk_result({"a": value}) is None)
 
 
 def test_lone_surrogates_cannot_be_encoded() -> None:

@@ -30,11 +30,45 @@ __all__ = [
     "b32",
     "b64url",
     "canonical",
+    "check_values",
     "decode_canonical",
     "from_b32",
     "from_b64url",
     "sha256",
 ]
+
+
+def _is_plainly_valid(value: Any, depth: int = 1) -> bool:
+    """Whether ``value`` passes every check of :func:`_check_value`, found without building
+    a path for each value (the walk runs on every entry encoded or decoded, and the paths
+    were most of its cost). True only for the exact built-in types; anything else, valid
+    or not, is left to :func:`_check_value`, which then raises naming the path, or passes."""
+    kind = type(value)
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or unicodedata.is_normalized("NFC", key)):
+                return False
+            if not _is_plainly_valid(item, depth + 1):
+                return False
+        return True
+    if kind is str:
+        text: str = value   # ASCII text is always in NFC, and isascii() is cheaper than asking
+        return text.isascii() or unicodedata.is_normalized("NFC", text)
+    if kind is list:
+        return depth <= MAX_DEPTH and all(_is_plainly_valid(item, depth + 1) for item in value)
+    if kind is int:
+        number: int = value
+        return -MAX_SAFE_INT <= number <= MAX_SAFE_INT
+    return kind is bool or value is None
+
+
+def check_values(value: dict[str, Any]) -> None:
+    """The per-value checks of :func:`canonical` (NFC, integer range, no floats, depth),
+    for a value whose bytes were already compared with its encoding."""
+    if not _is_plainly_valid(value):
+        _check_value(value, "$")
 
 
 def _check_value(value: Any, path: str, depth: int = 1) -> None:
@@ -68,7 +102,7 @@ def canonical(value: dict[str, Any]) -> bytes:
     """Encode a JSON object canonically. Raises EncodingError for values that have no encoding."""
     if not isinstance(value, dict):
         raise EncodingError("the top level must be a JSON object")
-    _check_value(value, "$")
+    check_values(value)
     return _dumps(value)
 
 
@@ -88,7 +122,7 @@ def decode_canonical(data: bytes) -> dict[str, Any]:
         raise EncodingError(f"not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise EncodingError("the top level must be a JSON object")
-    _check_value(value, "$")
+    check_values(value)
     if _dumps(value) != data:
         raise EncodingError("not canonical (key order, whitespace, escapes or duplicate keys)")
     return value

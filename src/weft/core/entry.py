@@ -14,6 +14,7 @@ order-dependent ones (chain, device authorization) in the writer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -182,17 +183,19 @@ def check_signature(entry: Entry) -> None:
 
 def check_content(entry: Entry, content: bytes) -> dict[str, Any]:
     """The content matches the header's hash and size and is valid content; returns it decoded."""
-    return check_content_bytes(entry.describe(), entry.content_hash, entry.content_size, content)
+    return check_content_bytes(entry.describe, entry.content_hash, entry.content_size, content)
 
 
-def check_content_bytes(described: str, content_hash: bytes, content_size: int, content: bytes) -> dict[str, Any]:
-    """``content`` has this hash and size and is valid content (signed and foreign entries alike)."""
+def check_content_bytes(describe: Callable[[], str], content_hash: bytes, content_size: int,
+                        content: bytes) -> dict[str, Any]:
+    """``content`` has this hash and size and is valid content (signed and foreign entries alike).
+    ``describe`` names the entry in a refusal: called only then (naming costs a base32 encoding)."""
     if len(content) != content_size or sha256(content) != content_hash:
-        raise reject(Reason.CONTENT_MISMATCH, f"{described}: content does not match content_hash")
+        raise reject(Reason.CONTENT_MISMATCH, f"{describe()}: content does not match content_hash")
     try:
         return decode_content(content)
     except (ContentError, EncodingError) as exc:
-        raise reject(Reason.MALFORMED, f"{described}: content is invalid ({exc})") from None
+        raise reject(Reason.MALFORMED, f"{describe()}: content is invalid ({exc})") from None
 
 
 def check_time(entry: Entry, now_ms: int) -> None:

@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from weft.core.content import MAX_CONTENT_BYTES, encode_content
-from weft.core.encoding import b64url, canonical, decode_canonical_shape, from_b64url, sha256
+from weft.core.encoding import (
+    b64url,
+    canonical,
+    check_values,
+    decode_canonical_shape,
+    from_b64url,
+    sha256,
+)
 from weft.core.entry import MAX_FUTURE_SKEW_MS, Reason, check_content_bytes, reject
 from weft.core.ids import MAX_IRI_CHARS, entry_id_text, is_actor_iri
 from weft.errors import EncodingError
@@ -103,9 +110,8 @@ def decode_foreign(raw: bytes) -> ForeignEntry:
     if len(raw) > MAX_FOREIGN_HEADER_BYTES:
         raise reject(Reason.OVERSIZE, f"foreign header is {len(raw)} bytes; the limit is {MAX_FOREIGN_HEADER_BYTES}")
     try:
-        header = decode_canonical_shape(raw)
-        if canonical(header) != raw:
-            raise EncodingError("not in canonical form")
+        header = decode_canonical_shape(raw)   # the bytes are those of their own encoding:
+        check_values(header)                   # what canonical() adds is the per-value checks
     except EncodingError as exc:
         raise reject(Reason.MALFORMED, f"foreign header is not canonical JSON ({exc})") from None
     keys = set(header)
@@ -143,4 +149,4 @@ def check_foreign_time(entry: ForeignEntry, now_ms: int) -> None:
 
 def check_foreign_content(entry: ForeignEntry, content: bytes) -> dict[str, Any]:
     """The content matches the header and is valid weft content; returns it decoded."""
-    return check_content_bytes(entry.describe(), entry.content_hash, entry.content_size, content)
+    return check_content_bytes(entry.describe, entry.content_hash, entry.content_size, content)
