@@ -120,13 +120,16 @@ async def _stored(config: NodeConfig, origins: list[str]) -> int:
 async def _drained(config: NodeConfig) -> None:
     """Until the node's inbox queue holds nothing waiting: every activity answered is mapped."""
     db = await Database.open(config.database_url)
+    queue = await inbox_queue_store.queue_database(db)
     try:
         while True:
-            async with db.read() as conn:
+            async with queue.read() as conn:
                 if (await inbox_queue_store.counts(conn))["waiting"] == 0:
                     return
             await asyncio.sleep(0.02)
     finally:
+        if queue is not db:
+            await queue.close()
         await db.close()
 
 

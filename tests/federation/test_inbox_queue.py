@@ -35,7 +35,7 @@ def _queue(world: World) -> InboxQueue:
 
 
 async def _rows(world: World) -> list[dict[str, Any]]:
-    async with world.db.read() as conn:
+    async with (await _queue(world).database()).read() as conn:
         return [dict(row._mapping) for row in (await conn.execute(select(inbox_queue).order_by(inbox_queue.c.id))).all()]
 
 
@@ -45,7 +45,7 @@ def _empty_queue(world: World, runner: SessionLoop) -> Iterator[None]:
     yield
 
     async def empty() -> None:
-        async with world.db.write() as conn:
+        async with (await _queue(world).database()).write() as conn:
             await conn.execute(delete(inbox_queue))
 
     runner.run(empty())
@@ -128,7 +128,7 @@ async def test_a_mapping_that_raises_is_tried_again_later(world: World, monkeypa
     assert row["last_error"] == "RuntimeError: the database went away" and row["failed_at"] is None
     assert row["next_at"] >= began + queue_module.RETRY_WAITS_MS[0]
     assert await world.posts_by(bob.iri) == []
-    async with world.db.write() as conn:     # its time comes
+    async with (await _queue(world).database()).write() as conn:     # its time comes
         await conn.execute(update(inbox_queue).values(next_at=0))
     await _queue(world).settled()
     assert len(calls) == 2 and len(await world.posts_by(bob.iri)) == 1
@@ -148,16 +148,16 @@ async def test_an_activity_that_keeps_failing_is_kept_as_failed(world: World, mo
             while not (rows := await _rows(world)) or rows[0]["attempts"] < attempts:
                 await asyncio.sleep(0.02)
             assert rows[0]["attempts"] == attempts and rows[0]["failed_at"] is None
-            async with world.db.write() as conn:     # its next try is due (not while it is held)
+            async with (await _queue(world).database()).write() as conn:     # its next try is due (not while it is held)
                 await conn.execute(update(inbox_queue).values(next_at=0))
         while (rows := await _rows(world))[0]["failed_at"] is None:
             await asyncio.sleep(0.02)
     assert rows[0]["attempts"] == len(queue_module.RETRY_WAITS_MS) + 1
     assert rows[0]["last_error"] == "RuntimeError: a bug"
-    async with world.db.read() as conn:
+    async with (await _queue(world).database()).read() as conn:
         assert await store.counts(conn) == {"waiting": 0, "failed": 1}
     await _queue(world).settled()      # a failed activity is not waited for
-    async with world.db.write() as conn:
+    async with (await _queue(world).database()).write() as conn:
         assert await store.sweep_failed(conn, rows[0]["failed_at"] + 1) == 1
 
 
@@ -182,7 +182,7 @@ async def test_what_an_earlier_run_left_is_mapped(world: World) -> None:
     bob = world.actor()
     queue = _queue(world)
     await queue.close()
-    async with world.db.write() as conn:    # verified and kept by a run that stopped before mapping it
+    async with (await _queue(world).database()).write() as conn:    # verified and kept by a run that stopped before mapping it
         await store.add_activities(conn, [orjson.dumps(_create(world, bob, "left over"))], world.node.site.node.clock())
     queue.start()
     await queue.settled()

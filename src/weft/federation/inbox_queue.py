@@ -93,10 +93,16 @@ class InboxQueue:
         self._mapped: list[_Mapped] = []
         self._swept_at = 0.0
         self._here = True
+        self._database: Database | None = None
+        self._opening = asyncio.Lock()
 
-    @property
-    def _db(self) -> Database:
-        return self.federation.site.node.db
+    async def database(self) -> Database:
+        """Where the queue is kept (weft.store.inbox_queue.queue_database), opened on first use."""
+        if self._database is None:
+            async with self._opening:
+                if self._database is None:
+                    self._database = await store.queue_database(self.federation.site.node.db)
+        return self._database
 
     def _now(self) -> int:
         return self.federation.site.node.clock()
@@ -118,7 +124,7 @@ class InboxQueue:
         while self._adding:
             taken: list[tuple[bytes, asyncio.Future[None]]] = []
             try:
-                async with self._db.write() as conn:
+                async with (await self.database()).write() as conn:
                     taken, self._adding = self._adding, []
                     await store.add_activities(conn, [body for body, _ in taken], self._now())
             except Exception as error:  # noqa: BLE001 - each waiting delivery is told, and answered 503
@@ -174,12 +180,12 @@ class InboxQueue:
         if not self._mapped:
             if limit <= 0:
                 return []
-            async with self._db.read() as conn:
+            async with (await self.database()).read() as conn:
                 if not await store.any_due(conn, self._now()):
                     return []
         mapped, self._mapped = self._mapped, []
         try:
-            async with self._db.write() as conn:
+            async with (await self.database()).write() as conn:
                 await self._settle(conn, mapped)
                 return await store.claim_activities(conn, self._now(), limit=limit, lease_ms=LEASE_MS) \
                     if limit > 0 else []
@@ -247,7 +253,7 @@ class InboxQueue:
         if loop.time() - self._swept_at < SWEEP_EVERY_S:
             return
         self._swept_at = loop.time()
-        async with self._db.write() as conn:
+        async with (await self.database()).write() as conn:
             swept = await store.sweep_failed(conn, self._now() - KEEP_FAILED_MS)
         if swept:
             log.info("forgot %d inbox activities that failed more than a week ago", swept)
@@ -260,6 +266,7 @@ class InboxQueue:
             with contextlib.suppress(Exception):
                 await self._writer
         if self._runner is None:
+            await self._close_database()
             return
         self._stop.set()
         self._kick.set()
@@ -275,11 +282,17 @@ class InboxQueue:
         mapped, self._mapped = self._mapped, []
         unfinished = sorted(set(held) - {outcome.row.id for outcome in mapped})
         try:
-            async with self._db.write() as conn:
+            async with (await self.database()).write() as conn:
                 await self._settle(conn, mapped)
                 await store.release_activities(conn, unfinished, self._now())
         except Exception:   # the leases bring them back
             log.exception("settling the inbox queue while stopping failed")
+        await self._close_database()
+
+    async def _close_database(self) -> None:
+        database, self._database = self._database, None
+        if database is not None and database is not self.federation.site.node.db:
+            await database.close()
 
     async def settled(self, timeout: float = 30.0) -> None:
         """Wait until everything added so far is mapped (tests; weft itself never waits)."""
@@ -287,7 +300,7 @@ class InboxQueue:
             while True:
                 if not self._adding and not self._tasks and not self._mapped and \
                         (self._writer is None or self._writer.done()):
-                    async with self._db.read() as conn:
+                    async with (await self.database()).read() as conn:
                         if (await store.counts(conn))["waiting"] == 0:
                             return
                 await asyncio.sleep(0.01)

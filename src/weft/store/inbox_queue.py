@@ -11,13 +11,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import Final
+
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from weft.store.database import Database, sqlite_url
 from weft.store.schema import inbox_queue
 
-__all__ = ["QueuedActivity", "Retry", "add_activities", "any_due", "claim_activities", "counts", "fail_activities",
-           "finish_activities", "release_activities", "retry_activities", "sweep_failed"]
+QUEUE_FILE: Final = "inbox-queue.db"
+
+__all__ = ["QUEUE_FILE", "QueuedActivity", "Retry", "add_activities", "any_due", "claim_activities", "counts", "fail_activities",
+           "finish_activities", "queue_database", "release_activities", "retry_activities",
+           "sweep_failed"]
+
+
+async def queue_database(db: Database) -> Database:
+    """Where the queue of the node on ``db`` is kept: PostgreSQL's database itself (migration
+    0015 made the table); beside a SQLite database, the file ``inbox-queue.db`` next to it,
+    made on first use. SQLite has one writer per file, and ingest holds weft.db's for a batch
+    at a time: a delivery kept in weft.db waited for it (~15 ms each, with eight senders).
+    The caller closes what it was given when it is not ``db``."""
+    path = db.sqlite_path
+    if path is None or str(path) == ":memory:":
+        if db.dialect == "sqlite":      # an in-memory node (tests): one database is all there is
+            async with db.write() as conn:
+                await conn.run_sync(lambda sync: inbox_queue.create(sync, checkfirst=True))
+        return db
+    own = await Database.open(sqlite_url(path.with_name(QUEUE_FILE)))
+    try:
+        async with own.write() as conn:
+            await conn.run_sync(lambda sync: inbox_queue.create(sync, checkfirst=True))
+    except BaseException:
+        await own.close()
+        raise
+    return own
 
 
 @dataclass(frozen=True)

@@ -473,23 +473,6 @@ federation_queue = Table(
     Column("target_facts", LargeBinary, nullable=True),           # JSON, for a delete
 )
 
-# Activities the inbox verified and has not mapped yet (weft.federation.inbox_queue): the
-# body as it came. ``next_at``: when it is due; while a drainer holds it, the end of its
-# lease; after a failure, the backoff. ``failed_at``: given up on, kept a week for operators.
-inbox_queue = Table(
-    "inbox_queue",
-    metadata,
-    Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("activity", LargeBinary, nullable=False),
-    Column("received_at", BigInteger, nullable=False),
-    Column("next_at", BigInteger, nullable=False),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("failed_at", BigInteger, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Index("ix_inbox_queue_due", "next_at", sqlite_where=text("failed_at IS NULL"),
-          postgresql_where=text("failed_at IS NULL")),
-)
-
 # One activity to one inbox. ``next_at`` is when it is due: after a failure, the backoff; while
 # a worker holds it, the end of its lease (so a killed worker's rows come back).
 federation_deliveries = Table(
@@ -605,6 +588,25 @@ post_search = Table(
     # GIN's pending list (fastupdate, the default) batches the words of new posts into the
     # tree: ingest at 2.3k entries/s against 1.1k without it (docs/decisions/0005-search.md).
     Index("ix_post_search_doc", "doc", postgresql_using="gin"),
+)
+
+# Activities the inbox verified and has not mapped yet (weft.federation.inbox_queue): the
+# body as it came. ``next_at``: when it is due; while a drainer holds it, the end of its
+# lease; after a failure, the backoff. ``failed_at``: given up on, kept a week for operators.
+# In PostgreSQL's database; beside a SQLite database, in a file of its own (weft.store.
+# inbox_queue.queue_database), so that keeping a delivery never waits for ingest's writer.
+inbox_queue = Table(
+    "inbox_queue",
+    postgresql_metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("activity", LargeBinary, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("failed_at", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_inbox_queue_due", "next_at", sqlite_where=text("failed_at IS NULL"),
+          postgresql_where=text("failed_at IS NULL")),
 )
 
 SQLITE_VIRTUAL_TABLES = {

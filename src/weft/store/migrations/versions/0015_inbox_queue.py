@@ -2,6 +2,7 @@
 
 The inbox answers 202 once a delivery's signature is verified and its body is stored here;
 a drainer maps and ingests what waits, hundreds at a time (docs/decisions/0010-inbox-queue.md).
+On PostgreSQL only: beside a SQLite database the queue is a file of its own.
 
 Revision ID: 0015
 Revises: 0014
@@ -19,6 +20,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # On SQLite the queue has a database file of its own (weft.store.inbox_queue.queue_database).
+    if op.get_bind().dialect.name != "postgresql":
+        return
     op.create_table(
         "inbox_queue",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -35,4 +39,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("inbox_queue")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_table("inbox_queue")
