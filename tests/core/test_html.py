@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from weft.core.html import ALLOWED_TAGS, html_to_text, sanitize_html
+from weft.core.html import ALLOWED_TAGS, _plain_markup_text, _Text, html_to_text, sanitize_html
 
 _TAGS = st.sampled_from(["p", "a", "span", "script", "style", "img", "iframe", "svg", "b", "object", "form",
                          "math", "br", "ul", "li", "div", "template", "noscript", "textarea", "title"])
@@ -65,3 +65,43 @@ def test_text_of_html() -> None:
 @given(st.text(max_size=200))
 def test_text_of_anything(document: str) -> None:
     assert isinstance(html_to_text(document), str)
+
+
+def parsed_text(html: str) -> str:
+    """html_to_text as HTMLParser alone reads it: what the quick reading must equal."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+_MARKUP = st.sampled_from([
+    "<p>", "</p>", "<br>", "<br/>", "<br />", "<li>", "</li>", "<ul>", "<blockquote>", "<pre>", "<P>", "</P >",
+    '<a href="https://a.example/x?y=1&amp;z">', "</a>", '<span class="h-card">', "</span>", '<a href="a>b">',
+    '<a href="a<b">', "</p class=\"a>b\">", '<a href=x>', "<script>", "</script>", "<style>", "<title>",
+    "<!-- c -->", "<!doctype html>", "<?x?>", "<", ">", "< p>", "<3", "<p\n>", '<ol start="2" reversed="">',
+])
+_WORDS = st.sampled_from(["hi", " ", "\n", "\n\n", "&amp;", "&lt;", "&gt;", "&#39;", "&nbsp;", "&", "&am", "&#",
+                          "&#x41", "a & b", "é", "\r\n", "x" * 40, "&quot;"])
+
+
+@settings(max_examples=1000)
+@given(st.lists(_MARKUP | _WORDS, max_size=14).map("".join))
+def test_the_quick_text_reading_is_htmlparsers(html: str) -> None:
+    quick = _plain_markup_text(html)
+    assert quick is None or quick == parsed_text(html)
+    assert html_to_text(html) == parsed_text(html)
+
+
+@settings(max_examples=300)
+@given(documents())
+def test_sanitized_html_is_read_quickly(document: str) -> None:
+    clean = sanitize_html(document)
+    assert _plain_markup_text(clean) == parsed_text(clean)
+
+
+def test_a_mastodon_post_is_read_quickly() -> None:
+    clean = sanitize_html('<p><span class="h-card"><a href="https://b.example/@bob" class="u-url mention">'
+                          '@<span>bob</span></a></span> hi &amp; bye</p><p>two<br>lines <a href="https://'
+                          'a.example/tags/x" class="mention hashtag" rel="tag">#<span>x</span></a></p>')
+    assert _plain_markup_text(clean) == "@bob hi & bye\n\ntwo\nlines #x"

@@ -11,6 +11,8 @@ relative one would point into this site).
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Final
 
@@ -70,7 +72,47 @@ class _Text(HTMLParser):
 def html_to_text(html: str) -> str:
     """The readable text of ``html``: paragraphs as blank lines, breaks as newlines (for
     search, previews, feeds and the plain ``text`` every post carries)."""
+    text = _plain_markup_text(html)
+    if text is not None:
+        return text
     parser = _Text()
     parser.feed(html)
     parser.close()
     return "".join(parser.parts).strip()
+
+
+# The markup sanitize_html writes (lower-case tags, attributes with double-quoted values, no
+# comments), which HTMLParser reads as these tags and the text between them. A tag of the
+# skipped elements is left to HTMLParser (script and style change how it reads what follows).
+# End tags have no attributes there (HTMLParser would end one at the first ">").
+_PLAIN_TAG: Final = re.compile(r'<(?:/(?P<end>[a-z][a-z0-9]*)|(?P<start>[a-z][a-z0-9]*)(?: [a-z][a-z-]*="[^"<]*")*)>')
+
+
+def _plain_markup_text(html: str) -> str | None:
+    """What :class:`_Text` makes of ``html``, if every ``<`` in it opens such a tag, read with
+    one regular expression (HTMLParser's tokenizer cost most of a remote post's mapping);
+    else None. Text runs are unescaped whole, as HTMLParser's convert_charrefs does."""
+    parts: list[str] = []
+    end = 0
+    for tag in _PLAIN_TAG.finditer(html):
+        if tag.start() > end:
+            data = html[end:tag.start()]
+            if "<" in data:
+                return None
+            parts.append(unescape(data))
+        end = tag.end()
+        name = tag["start"] or tag["end"]
+        if name in _Text._SKIP or name in HTMLParser.CDATA_CONTENT_ELEMENTS:
+            return None
+        if tag["end"]:
+            continue
+        if name in _Text._BREAKS:
+            parts.append("\n")
+        elif name in _Text._BLOCKS and parts and not parts[-1].endswith("\n\n"):
+            parts.append("\n\n")
+    if end < len(html):
+        data = html[end:]
+        if "<" in data:
+            return None
+        parts.append(unescape(data))
+    return "".join(parts).strip()
