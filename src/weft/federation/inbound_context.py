@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from weft.core.foreign import Via, make_foreign
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["MAX_ANCESTORS", "LocalPerson", "Turn"]
 
 MAX_ANCESTORS: Final = 5   # parents fetched for one activity's thread
+
+# What a URL names here, remembered: one activity's mapping asks it of the same few IRIs
+# (its object, its actor, whom it addresses) several times, and a urlsplit costs more than
+# the rest of the question. LocalRef is frozen, so a remembered answer cannot be changed.
+_local_ref = lru_cache(maxsize=4096)(local_ref)
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ class Turn:
         questions = Questions()
         for iri in entries:
             if iri and iri not in self._entries:
-                ref = local_ref(self.base, iri)
+                ref = _local_ref(self.base, iri)
                 if ref is None:
                     questions.origins.add(iri)
                 elif ref.entry_id is None:
@@ -95,7 +101,7 @@ class Turn:
         answers = await self.federation.inbound.reads.ask(questions)
         for iri in entries:
             if iri and iri not in self._entries:
-                ref = local_ref(self.base, iri)
+                ref = _local_ref(self.base, iri)
                 if ref is None:
                     self._entries[iri] = answers.origins.get(iri)
                 elif ref.entry_id is not None:
@@ -108,7 +114,7 @@ class Turn:
             self._followed = self.actor.identity in answers.followed
 
     def _username(self, iri: str | None) -> str | None:
-        ref = local_ref(self.base, iri) if iri else None
+        ref = _local_ref(self.base, iri) if iri else None
         return ref.username if ref is not None and ref.kind in ("actor", "profile") and ref.username else None
 
     async def person(self, iri: str | None) -> LocalPerson | None:
