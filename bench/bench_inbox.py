@@ -148,12 +148,13 @@ async def _timed(label: str, served: ServedNode, config: NodeConfig, url_host: s
     client_cpu, server_cpu = time.process_time(), served.cpu_seconds()
     before = await load(served.port, repeat=health, seconds=TRIVIAL_SECONDS / 2)
     trivial_client, trivial_server = time.process_time() - client_cpu, served.cpu_seconds() - server_cpu
-    server_cpu = served.cpu_seconds()
+    split = served.cpu_split()
     began = time.perf_counter()
     inbox = await load(served.port, queues)
     await _drained(config)
     stored_seconds = time.perf_counter() - began
-    inbox_server = served.cpu_seconds() - server_cpu
+    serving, working = (after - before for after, before in zip(served.cpu_split(), split, strict=True))
+    inbox_server = serving + working
     client_cpu, server_cpu = time.process_time(), served.cpu_seconds()
     after = await load(served.port, repeat=health, seconds=TRIVIAL_SECONDS / 2)
     trivial_client += time.process_time() - client_cpu
@@ -166,7 +167,9 @@ async def _timed(label: str, served: ServedNode, config: NodeConfig, url_host: s
           f"{trivial_server / requests * 1e6:.0f} µs of CPU a request")
     if served.cpu_seconds():
         print(f"{label}: the server used {inbox_server / inbox.requests * 1e6:.0f} µs of CPU an activity "
-              f"({inbox_server / stored_seconds:.0%} of a core until all were stored)")
+              f"({inbox_server / stored_seconds:.0%} of a core until all were stored)"
+              + (f": {serving / inbox.requests * 1e6:.0f} µs serving, {working / inbox.requests * 1e6:.0f} µs "
+                 f"in the workers" if working else ""))
     print(f"{label}: {inbox.requests} deliveries answered 202 in {inbox.seconds:.2f} s ({inbox.rate:,.0f}/s); "
           f"all mapped and stored {stored_seconds:.2f} s after the first")
     return _Figures(requests / seconds, inbox, stored_seconds)

@@ -116,12 +116,16 @@ class ServedNode:
     def cpu_seconds(self) -> float:
         """CPU time the server process and its ``weft worker`` processes have used, all
         threads (Linux's /proc; 0 elsewhere)."""
+        return sum(self.cpu_split())
+
+    def cpu_split(self) -> tuple[float, float]:
+        """CPU time of the server process, and of its workers."""
         pid = self.process.pid
         try:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         except OSError:
             children = []
-        return sum(_cpu_seconds(int(process)) for process in [pid, *children])
+        return _cpu_seconds(pid), sum(_cpu_seconds(int(process)) for process in children)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)

@@ -195,7 +195,8 @@ async def test_a_delivery_that_cannot_be_kept_is_answered_503(world: World, monk
     async def full(*_: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "add_activities", full)
+    monkeypatch.setattr(store, "add_activities", full)        # PostgreSQL's way to add
+    monkeypatch.setattr(store.SqliteAppender, "add", full)    # SQLite's
     answer = await world.remote.deliver(bob, world.inbox, _create(world, bob, "nowhere to go"))
     assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
     assert "send it again" in answer.json()["error"]

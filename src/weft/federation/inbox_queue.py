@@ -94,6 +94,7 @@ class InboxQueue:
         self._swept_at = 0.0
         self._here = True
         self._database: Database | None = None
+        self._appender: store.SqliteAppender | None = None     # SQLite's quick way to add
         self._opening = asyncio.Lock()
 
     async def database(self) -> Database:
@@ -101,7 +102,11 @@ class InboxQueue:
         if self._database is None:
             async with self._opening:
                 if self._database is None:
-                    self._database = await store.queue_database(self.federation.site.node.db)
+                    database = await store.queue_database(self.federation.site.node.db)
+                    path = database.sqlite_path
+                    if path is not None and str(path) != ":memory:":
+                        self._appender = store.SqliteAppender(path)
+                    self._database = database
         return self._database
 
     def _now(self) -> int:
@@ -124,9 +129,14 @@ class InboxQueue:
         while self._adding:
             taken: list[tuple[bytes, asyncio.Future[None]]] = []
             try:
-                async with (await self.database()).write() as conn:
+                database = await self.database()
+                if self._appender is not None:
                     taken, self._adding = self._adding, []
-                    await store.add_activities(conn, [body for body, _ in taken], self._now())
+                    await self._appender.add([body for body, _ in taken], self._now())
+                else:
+                    async with database.write() as conn:
+                        taken, self._adding = self._adding, []
+                        await store.add_activities(conn, [body for body, _ in taken], self._now())
             except Exception as error:  # noqa: BLE001 - each waiting delivery is told, and answered 503
                 if not taken:                          # the writer could not even be had
                     taken, self._adding = self._adding, []
@@ -290,6 +300,9 @@ class InboxQueue:
         await self._close_database()
 
     async def _close_database(self) -> None:
+        appender, self._appender = self._appender, None
+        if appender is not None:
+            await appender.close()
         database, self._database = self._database, None
         if database is not None and database is not self.federation.site.node.db:
             await database.close()

@@ -8,20 +8,23 @@ failed waits for its retry or is kept as failed.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-
+from pathlib import Path
 from typing import Final
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from weft.store.database import Database, sqlite_url
+from weft.store.database import Database, sqlite_connect, sqlite_url
 from weft.store.schema import inbox_queue
 
 QUEUE_FILE: Final = "inbox-queue.db"
 
-__all__ = ["QUEUE_FILE", "QueuedActivity", "Retry", "add_activities", "any_due", "claim_activities", "counts", "fail_activities",
+__all__ = ["QUEUE_FILE", "QueuedActivity", "Retry", "SqliteAppender", "add_activities", "any_due", "claim_activities", "counts", "fail_activities",
            "finish_activities", "queue_database", "release_activities", "retry_activities",
            "sweep_failed"]
 
@@ -48,6 +51,45 @@ async def queue_database(db: Database) -> Database:
     return own
 
 
+class SqliteAppender:
+    """Adds to a SQLite queue file in one trip to a thread of its own: BEGIN IMMEDIATE, one
+    insert of every row, COMMIT. Through SQLAlchemy's async engine one such transaction is
+    four trips to aiosqlite's thread (checkout, BEGIN, INSERT, COMMIT), about 1 ms of CPU:
+    more than the rest of answering a delivery."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="weft-inbox-queue")
+        self._connection: sqlite3.Connection | None = None
+
+    async def add(self, bodies: Sequence[bytes], now: int) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._add, list(bodies), now)
+
+    def _add(self, bodies: list[bytes], now: int) -> None:
+        if self._connection is None:
+            self._connection = sqlite_connect(self.path)
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(_INSERT_SQL, [(body, now, now) for body in bodies])
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, close)
+        self._thread.shutdown()
+
+
+_INSERT_SQL: Final = "INSERT INTO inbox_queue (activity, received_at, next_at) VALUES (?, ?, ?)"
+
+
 @dataclass(frozen=True)
 class QueuedActivity:
     id: int
@@ -64,8 +106,13 @@ class Retry:
 
 
 async def add_activities(conn: AsyncConnection, bodies: Sequence[bytes], now: int) -> None:
-    if bodies:
-        await conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now}
+    if not bodies:
+        return
+    if conn.dialect.name == "postgresql":
+        # The commit does not wait for the disk: a crash of weft loses nothing, one of the
+        # machine may lose the last ~0.6 s, as SQLite's synchronous=NORMAL may (decision 0010).
+        await conn.execute(text("SET LOCAL synchronous_commit = off"))
+    await conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now}
                                                  for body in bodies])
 
 
