@@ -67,6 +67,11 @@ class Expander:
     async def expand_once(self, limit: int = BATCH) -> int:
         """Expand up to ``limit`` queue rows; the number looked at (0: the queue is empty)."""
         unknown: set[str] = set()
+        # A read first: the claim is a write transaction, and it is woken by every commit
+        # (on SQLite, the writer another process's ingest is waiting for).
+        async with self.db.read() as conn:
+            if not await store.queue_holds_any(conn):
+                return 0
         async with self.db.write() as conn:
             now = self.clock()
             claimed = await store.claim_queue(conn, limit)

@@ -31,8 +31,8 @@ from weft.store.sql import select_in
 __all__ = [
     "FEDERATING_TYPES", "ClaimedDelivery", "HostHealth", "QueuedRow", "Retry", "actor_inboxes",
     "add_deliveries", "claim_deliveries", "claim_queue", "counts", "drop_queued", "finish_deliveries",
-    "follower_inboxes", "give_up_on_down_hosts", "host_health", "queue_entries", "queue_report",
-    "queued_target_facts", "retry_deliveries", "save_hosts", "sweep_finished",
+    "follower_inboxes", "give_up_on_down_hosts", "host_health", "queue_entries", "queue_holds_any",
+    "queue_report", "queued_target_facts", "retry_deliveries", "save_hosts", "sweep_finished",
 ]
 
 # Content types a hosted person's entry federates with (decision 0007): what others see or
@@ -79,6 +79,10 @@ class QueuedRow:
     id: int
     entry: int | None
     report: int | None
+
+
+async def queue_holds_any(conn: AsyncConnection) -> bool:
+    return (await conn.execute(select(federation_queue.c.id).limit(1))).first() is not None
 
 
 async def claim_queue(conn: AsyncConnection, limit: int) -> list[QueuedRow]:
