@@ -51,6 +51,7 @@ CLAIM: Final = 256                 # rows claimed at once
 IN_FLIGHT: Final = 512             # activities being mapped at once
 LEASE_MS: Final = 5 * 60_000
 POLL_S: Final = 0.25               # other processes' rows, and retries, are looked for this often
+BUSY: Final = 4                    # rows at one claim that make the drainer wait for more
 LINGER_S: Final = 0.1             # after news of a delivery, how long more may come before claiming
 ERROR_PAUSE_S: Final = 5.0
 STOP_GRACE_S: Final = 10.0
@@ -161,6 +162,7 @@ class InboxQueue:
             self._runner = asyncio.create_task(self._run(), name="weft-inbox-queue-drain")
 
     async def _run(self) -> None:
+        busy = False
         while not self._stop.is_set():
             self._kick.clear()
             claimed: list[store.QueuedActivity] = []
@@ -176,14 +178,17 @@ class InboxQueue:
                 continue
             if len(claimed) == CLAIM and len(self._tasks) < IN_FLIGHT:
                 continue                                   # there may be more due
+            busy = len(claimed) >= BUSY or (busy and bool(claimed))
             try:
                 async with asyncio.timeout(POLL_S):
                     await self._kick.wait()
             except TimeoutError:
                 continue
-            # Senders wait for their answers, so deliveries come a few at a time: what comes in
-            # the next moments is claimed with these, and mapped and ingested as one batch.
-            await asyncio.sleep(LINGER_S)
+            if busy:
+                # Senders wait for their answers, so even a flood comes a few at a time: what
+                # comes in the next moments is claimed with these, and mapped and ingested as
+                # one batch. A quiet server maps each delivery at once.
+                await asyncio.sleep(LINGER_S)
 
     async def _settle_and_claim(self, limit: int) -> list[store.QueuedActivity]:
         """Settle what was mapped, and claim up to ``limit`` more, in one transaction."""
