@@ -13,10 +13,14 @@ Timed, in the same run:
 - the trivial endpoint: ``GET /api/health`` of the same server, eight keep-alive
   connections, for a few seconds;
 - the inbox: the eight actors each deliver their Creates to ``POST /inbox`` on a
-  connection of their own, one after another as senders do; activities per second from
-  the first request to the last answer. Each answer is 202 only once the post is verified
-  and stored (ingest runs inline), and afterwards every one of them must be held: none
-  lost, none refused.
+  connection of their own, one after another as senders do. A 202 means the activity is
+  verified and kept in the inbox queue (decision 0010); the figure is activities *stored*
+  per second: from the first request until the queue is empty, every post mapped and
+  ingested. Afterwards every one of them must be held: none lost, none refused. How fast
+  the 202s came is printed beside it, for information.
+- each twice (``WEFT_BENCH_INBOX_WORKERS``, default "0 1"): ``weft serve`` mapping the
+  inbox in its own process, and ``weft serve --workers 1``, which leaves the mapping to a
+  ``weft worker`` process (the machine's second core). CPU is counted over both.
 
 Both loads go through the same client (a lean HTTP/1.1 client sending prepared bytes,
 bench/inbox_senders.py), so the ratio says what verifying and storing cost beside HTTP
@@ -45,12 +49,14 @@ runs), activities stored per second against the trivial endpoint's requests per 
   read at once: SQLite 193-257 against 5,880-9,375 (0.021-0.044), PostgreSQL 213-255
   against 6,118-7,937 (0.027-0.042); RSA-2048 48,000/s; 2.5-4.9 ms of CPU an activity.
 
-What is left is mostly ingest's write transaction (about 20 statements for a batch of four
-activities: five a delivery) and a share of one grouped read: ~6 statements an activity.
-The target needs either far cheaper statements (a transaction's statements run on the
-database thread in one trip, rather than each one through asyncio) or bigger batches than
-eight waiting senders make (an inbox that stores what it verified, answers 202, and maps
-and ingests hundreds at a time, as Takahe's does).
+What was left was mostly ingest's write transaction (about 20 statements for a batch of
+four activities: five a delivery) and a share of one grouped read: ~6 statements an
+activity. Eight senders waiting for their answers never made a bigger batch.
+
+- with the inbox queue (the inbox keeps what it verified and answers; a drainer maps and
+  ingests hundreds at once; the queue beside SQLite in a file of its own, added to in one
+  trip to a thread; the inbox reading only the envelope; the mapping's hot spots cut):
+  see the figures of the issue's closing note, and bench-results.json.
 """
 
 from __future__ import annotations
