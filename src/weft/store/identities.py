@@ -44,9 +44,9 @@ async def ensure_identities(conn: AsyncConnection, dids: Iterable[str]) -> dict[
     wanted = set(dids)
     if not wanted:
         return {}
-    await conn.execute(insert_ignoring(conn, identities, "did"), [{"did": did} for did in sorted(wanted)])
-    rows = await conn.execute(select(identities.c.did, identities.c.id).where(identities.c.did.in_(wanted)))
-    return {did: row_id for did, row_id in rows.all()}
+    ordered = sorted(wanted)
+    await conn.execute(insert_ignoring(conn, identities, "did"), [{"did": did} for did in ordered])
+    return dict(await select_in(conn, "SELECT did, id FROM identities WHERE did {in}", ordered))
 
 
 # Parsed states by their stored bytes: the same identities come back batch after batch, and

@@ -99,6 +99,7 @@ async def fold_social(conn: AsyncConnection, new_posts: Sequence[Any], others: S
     if tag_rows:
         await conn.execute(insert_ignoring(conn, post_tags, "tag", "post"), tag_rows)
     notes: list[dict[str, Any]] = []
+    ids: dict[str, int] = {}   # the row of every DID the batch mentions, read once for all its posts
     if mention_dids:
         ids = await ensure_identities(conn, {did for dids in mention_dids.values() for did in dids})
         await conn.execute(insert_ignoring(conn, post_mentions, "identity", "post"), [
@@ -112,7 +113,6 @@ async def fold_social(conn: AsyncConnection, new_posts: Sequence[Any], others: S
             told.add(replied[1])
             notes.append(_note(replied[1], REPLY, item, item.row_id))
         if item.row_id in mention_dids:
-            ids = await ensure_identities(conn, mention_dids[item.row_id])
             for did in mention_dids[item.row_id]:
                 if ids[did] in local_ids and ids[did] != item.author_id and ids[did] not in told:
                     told.add(ids[did])

@@ -13,12 +13,20 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 # (dialect, key) -> SQL text in the driver's own parameter style, compiled once.
 _DRIVER_SQL: dict[tuple[str, str], str] = {}
+# The statements below, built once per dialect and shape: a statement object keeps its
+# cache key once computed, and computing it (then looking up the compiled form) cost more
+# than building it, for every batch that ingest folds.
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
 
 
 def insert_ignoring(conn: AsyncConnection, table: Table, *keys: str) -> Any:
     """INSERT … ON CONFLICT (keys) DO NOTHING, for the connection's dialect."""
-    module: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return module.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    shape = ("ignoring", conn.dialect.name, table, keys)
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        module: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
+        statement = _STATEMENTS[shape] = module.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return statement
 
 
 def upsert(conn: AsyncConnection, table: Table, keys: list[str], update: list[str],
@@ -28,13 +36,18 @@ def upsert(conn: AsyncConnection, table: Table, keys: list[str], update: list[st
     ``<=``: on a tie the row folded later wins, as with edits (docs/protocol/views.md), so an
     undo written in the same millisecond as what it undoes (same device, next seq) still wins.
     """
+    shape = ("upsert", conn.dialect.name, table, tuple(keys), tuple(update), newer_than)
+    built = _STATEMENTS.get(shape)
+    if built is not None:
+        return built
     module: Any = sqlite if conn.dialect.name == "sqlite" else postgresql
     statement = module.insert(table)
     where = None
     if newer_than is not None:
         where = table.c[newer_than] <= statement.excluded[newer_than]
-    return statement.on_conflict_do_update(
+    built = _STATEMENTS[shape] = statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in update}, where=where)
+    return built
 
 
 async def execute_rows(conn: AsyncConnection, key: str, build: Callable[[], ClauseElement],
