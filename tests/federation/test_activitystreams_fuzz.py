@@ -4,9 +4,11 @@ ActivityStreamsError, nothing else."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import FrozenInstanceError, fields
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from weft.federation.activitystreams import (
@@ -16,7 +18,9 @@ from weft.federation.activitystreams import (
     parse_document,
     parse_json,
 )
+from weft.federation.activitystreams_model import object_of
 from weft.federation.activitystreams_reader import decode_json
+from weft.federation.activitystreams_values import _checked_iri, read_iri
 from weft.federation.remote_objects import remote_post
 
 from ..shared_testdata import SHARED_TESTDATA
@@ -126,3 +130,42 @@ def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
 def test_corpus_documents_with_one_value_replaced_read_or_are_refused(seed: Any, data: st.DataObject) -> None:
     path = data.draw(st.sampled_from(_paths(seed)))
     reads_or_refuses(_replace(seed, path, data.draw(AS2_VALUES)))
+
+
+_IRI_PARTS = st.sampled_from(["http://", "https://", "http", "HTTP", "ws", "urn", "x", ":", "//", "/", "?", "#", "a.example",
+                              ":8080", " ", "\t", "\x85", "\u2028", "\x7f", "é", "{|}", "\\", "-", ""])
+
+
+@settings(max_examples=2000)
+@given(st.lists(_IRI_PARTS, max_size=8).map("".join) | st.text(max_size=12))
+@example("http:///x")
+@example("https://?q")
+@example("http://a b")
+@example("http://a\u2028b")
+def test_the_quick_iri_reading_answers_as_the_checks_do(text: str) -> None:
+    def outcome(read: Any) -> str:
+        try:
+            return f"ok {read(text, 'p')}"
+        except ActivityStreamsError as error:
+            return f"refused {error}"
+    assert outcome(read_iri) == outcome(_checked_iri)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SEEDS))
+def test_objects_made_for_the_reader_equal_those_init_makes(seed: Any) -> None:
+    with contextlib.suppress(ActivityStreamsError):
+        document = parse_json(seed)
+        if isinstance(document, ASObject):
+            values = {field.name: getattr(document, field.name) for field in fields(ASObject)}
+            made = ASObject(**values)
+            assert made == document and hash(made) == hash(document) and repr(made) == repr(document)
+
+
+def test_an_object_made_for_the_reader_is_frozen_and_knows_its_fields() -> None:
+    made = object_of({"types": ("Note",), "content": "hi"})
+    assert made == ASObject(types=("Note",), content="hi") and made.to == () and made.id is None
+    with pytest.raises(FrozenInstanceError):
+        made.content = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        object_of({"contents": "hi"})

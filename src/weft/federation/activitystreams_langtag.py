@@ -12,6 +12,7 @@ checked for form only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 __all__ = ["is_language_tag"]
@@ -52,6 +53,9 @@ _TWO_LETTER_LANGUAGES: Final = frozenset(_REGISTERED_TWO_LETTER.split())
 _MAX_TAG: Final = 64
 
 
+# Remembered: the same few tags ("en", "de"...) key nearly every contentMap. Bounded, as
+# the tags come from anyone.
+@lru_cache(maxsize=1024)
 def is_language_tag(tag: str) -> bool:
     """Whether ``tag`` is a well-formed BCP 47 language tag (case-insensitive) whose
     two-letter primary language, if it has one, is registered."""

@@ -17,11 +17,11 @@ ActivityPub (https://www.w3.org/TR/activitypub/) and Mastodon's extensions
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import TypeAlias
+from typing import Any, Final, TypeAlias
 
-__all__ = ["ASObject", "LangMap", "Link", "PublicKey", "Ref", "iri_of", "iris_of"]
+__all__ = ["ASObject", "LangMap", "Link", "PublicKey", "Ref", "iri_of", "iris_of", "object_of"]
 
 LangMap: TypeAlias = tuple[tuple[str, str], ...]
 
@@ -55,7 +55,7 @@ class PublicKey:
     pem: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)   # no slots, so that the defaults stay on the class: see object_of
 class ASObject:
     """An object, activity, actor or collection."""
 
@@ -159,6 +159,21 @@ class ASObject:
 
 
 Ref: TypeAlias = str | Link | ASObject
+
+_OBJECT_FIELDS: Final = frozenset(field.name for field in fields(ASObject))
+
+
+def object_of(values: dict[str, Any]) -> ASObject:
+    """``ASObject(**values)``, made as the reader needs it. A document sets a dozen of the 84
+    fields, and __init__ sets every one (it was a fifth of parsing a Create): here only those
+    given are set on the instance, and the others are the class's defaults, which a
+    dataclass without slots keeps as class attributes."""
+    unknown = values.keys() - _OBJECT_FIELDS
+    if unknown:
+        raise TypeError(f"ASObject has no fields {sorted(unknown)}")
+    made = object.__new__(ASObject)
+    made.__dict__.update(values)
+    return made
 
 
 def iri_of(ref: Ref | None) -> str | None:

@@ -27,7 +27,7 @@ from typing import Any, Final
 import orjson
 
 from weft.federation.activitystreams_addressing import PUBLIC, PUBLIC_SPELLINGS
-from weft.federation.activitystreams_model import ASObject, Link, PublicKey, Ref
+from weft.federation.activitystreams_model import ASObject, Link, PublicKey, Ref, object_of
 from weft.federation.activitystreams_terms import (
     AS2_CONTEXTS,
     capped,
@@ -66,6 +66,7 @@ _PAGE_TYPES: Final = frozenset({"CollectionPage", "OrderedCollectionPage"})
 _ORDERED_TYPES: Final = frozenset({"OrderedCollection", "OrderedCollectionPage"})
 _UNORDERED_TYPES: Final = frozenset({"Collection", "CollectionPage"})
 _NATURAL: Final = {"name": "name_map", "summary": "summary_map", "content": "content_map"}
+_MAPS: Final = frozenset({"name_map", "summary_map", "content_map"})
 
 
 def decode_json(raw: bytes | str, *, limit: int = MAX_DOCUMENT_BYTES) -> Any:
@@ -107,6 +108,10 @@ def parse_json(value: Any) -> ASObject | Link:
 Handler = Callable[["_Reader", Any, str, int, "str | None"], object]
 
 
+def _too_many(path: str) -> ActivityStreamsError:
+    return ActivityStreamsError(f"{path or 'document'}: more than {MAX_NODES} values in one document")
+
+
 def _plain(read: Callable[[Any, str], object]) -> Handler:
     return lambda _reader, value, path, _depth, _language: read(value, path)
 
@@ -122,7 +127,7 @@ class _Reader:
     def _count(self, path: str) -> None:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise ActivityStreamsError(f"{path or 'document'}: more than {MAX_NODES} values in one document")
+            raise _too_many(path)
 
     def node(self, data: dict[str, Any], path: str, depth: int, language: str | None,
              *, top: bool = False) -> ASObject | Link:
@@ -132,22 +137,23 @@ class _Reader:
         if "@context" in data:
             language = read_context(data["@context"], join_path(path, "@context"), language, top=top)
         types = read_types(data.get("type"), join_path(path, "type"))
-        if _LINK_TYPES.intersection(types) or (not types and "href" in data):
+        if not _LINK_TYPES.isdisjoint(types) or (not types and "href" in data):
             return self._link(data, path, types, depth, language)
         return self._object(data, path, types, depth, language)
 
     def _fields(self, data: dict[str, Any], path: str, depth: int, language: str | None,
                 table: dict[str, tuple[str, Handler]]) -> dict[str, Any]:
         fields: dict[str, Any] = {}
+        prefix = join_path(path, "")   # each key's path is prefix + key, as join_path makes it
         for key, value in data.items():
             spec = table.get(key)
             if spec is None or value is None:
                 continue
             attribute, handler = spec
-            result = handler(self, value, join_path(path, key), depth, language)
+            result = handler(self, value, prefix + key, depth, language)
             if key in _NATURAL and isinstance(result, tuple):
                 attribute = _NATURAL[key]
-            if attribute.endswith("_map"):
+            if attribute in _MAPS:
                 fields[attribute] = fields.get(attribute, ()) + result
             elif result is not None:
                 fields[attribute] = result
@@ -175,17 +181,19 @@ class _Reader:
                 raise ActivityStreamsError(
                     f"{join_path(path, 'orderedItems')}: an unordered collection lists its items in items")
             fields["ordered"] = True
-        return ASObject(types=types, language=language, **fields)
+        return object_of({**fields, "types": types, "language": language})
 
     def refs(self, value: Any, path: str, depth: int, language: str | None) -> tuple[Ref, ...]:
         if not isinstance(value, list):
             return (self.ref(value, path, depth, language),)
-        return tuple(self.ref(item, f"{path}[{i}]", depth, language)
-                     for i, item in enumerate(value) if item is not None)
+        return tuple([self.ref(item, f"{path}[{i}]", depth, language)
+                      for i, item in enumerate(value) if item is not None])
 
     def ref(self, value: Any, path: str, depth: int, language: str | None) -> Ref:
         if isinstance(value, str):
-            self._count(path)
+            self._nodes += 1   # _count, inline: most values are IRIs
+            if self._nodes > MAX_NODES:
+                raise _too_many(path)
             # The public collection's compacted spellings, one of them no IRI at all.
             return PUBLIC if value in PUBLIC_SPELLINGS else read_iri(value, path)
         if isinstance(value, dict):

@@ -58,6 +58,8 @@ def _type_name(value: object, path: str) -> str:
     name = read_string(value, path, limit=512)
     if not name.strip():
         raise ActivityStreamsError(f"{path}: an empty type name")
+    if not name.startswith(_AS2_PREFIXES):   # the usual case: "Note", not "as:Note"
+        return name
     for prefix in _AS2_PREFIXES:
         if name.startswith(prefix):
             return name[len(prefix):]

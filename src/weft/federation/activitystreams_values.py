@@ -88,8 +88,19 @@ def read_string(value: object, path: str, *, limit: int = MAX_STRING_CHARS) -> s
     return value
 
 
+# Most IRIs are plain http(s) URLs: one match tells those apart from what needs the checks
+# below (a host, then no space, control or forbidden character), which it implies.
+_PLAIN_HTTP: Final = re.compile(r"https?://[^\x00-\x20\x7f-\x9f\s/?#][^\x00-\x20\x7f-\x9f\s]*")
+
+
 def read_iri(value: object, path: str) -> str:
     """An absolute IRI; http(s) and WebSocket ones must name a host."""
+    if type(value) is str and len(value) <= MAX_IRI_CHARS and _PLAIN_HTTP.fullmatch(value):
+        return value
+    return _checked_iri(value, path)
+
+
+def _checked_iri(value: object, path: str) -> str:
     text = read_string(value, path, limit=MAX_IRI_CHARS)
     scheme = _SCHEME.match(text)
     if scheme is None:
