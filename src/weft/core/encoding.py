@@ -50,7 +50,11 @@ def _is_plainly_valid(value: Any, depth: int = 1) -> bool:
         for key, item in value.items():
             if type(key) is not str or not (key.isascii() or unicodedata.is_normalized("NFC", key)):
                 return False
-            if not _is_plainly_valid(item, depth + 1):
+            # Strings, the most of an entry's values, are checked here rather than by a call.
+            if type(item) is str:
+                if not (item.isascii() or unicodedata.is_normalized("NFC", item)):
+                    return False
+            elif not _is_plainly_valid(item, depth + 1):
                 return False
         return True
     if kind is str:
