@@ -23,6 +23,7 @@ from weft.store import inbox_queue as store
 from weft.store.schema import inbox_queue
 
 from ..conftest import SessionLoop
+from ..web.site_server import sign_in
 from .fediverse_fake import FakeActor
 from .inbox_world import World, world
 
@@ -204,3 +205,26 @@ async def test_a_delivery_that_cannot_be_kept_is_answered_503(world: World, monk
     assert await _rows(world) == []
     async with httpx.AsyncClient() as client:   # the node still serves
         assert (await client.get(f"{world.node.url}/api/health")).status_code == 200
+
+
+async def test_administrators_see_how_the_queues_stand(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    bob = world.actor()
+    federation = world.node.site.federation
+    assert federation is not None
+    before = await federation.queues()
+    await world.node.site.accounts.sign_up("root_user", "a fine password", admin=True, by_admin=True)
+    async with world.node.client() as admin:
+        assert (await sign_in(admin, "root_user", "a fine password")).status_code == 303
+        async with _held_back(world, monkeypatch) as gate:
+            assert (await world.remote.deliver(bob, world.inbox, _create(world, bob, "counted"))).status_code == 202
+            assert (await federation.queues())["inbox_waiting"] == before["inbox_waiting"] + 1
+            page = await admin.get("/admin")
+            assert page.status_code == 200
+            waiting = f"<th scope=\"row\">Received, not mapped yet</th><td>{before['inbox_waiting'] + 1}</td>"
+            assert waiting in page.text
+            gate.set()
+            await _queue(world).settled()
+        after = await admin.get("/admin")
+        assert f"<th scope=\"row\">Received, not mapped yet</th><td>{before['inbox_waiting']}</td>" in after.text
+    assert set(before) == {"inbox_waiting", "inbox_failed", "outbox_queued", "outbox_pending", "outbox_failed",
+                           "hosts_down"}

@@ -36,6 +36,8 @@ from weft.federation.inbox_queue import InboxQueue
 from weft.federation.outbox_workers import OutboxWorkers
 from weft.federation.remote_actors import RemoteActors
 from weft.federation.urls import INSTANCE_ACTOR_ID, instance_key_id
+from weft.store import inbox_queue as inbox_store
+from weft.store import outbox as outbox_store
 
 if TYPE_CHECKING:
     from weft.site import Site
@@ -118,6 +120,19 @@ class Federation:
             return False
         policy = await self.site.social.moderation.policy(host)
         return policy is not None and policy.suspended
+
+    async def queues(self) -> dict[str, int]:
+        """How federation's queues stand, for administrators: activities received and not
+        mapped yet (``inbox_waiting``) or given up on (``inbox_failed``); hosted people's
+        entries not made into deliveries yet (``outbox_queued``), deliveries ``pending`` and
+        ``failed`` (kept a week); hosts the circuit breaker holds off (``hosts_down``)."""
+        async with (await self.inbox_queue.database()).read() as conn:
+            inbox = await inbox_store.counts(conn)
+        async with self.site.node.db.read() as conn:
+            outbox = await outbox_store.counts(conn)
+            down = await outbox_store.hosts_down(conn, self.site.node.clock())
+        return {"inbox_waiting": inbox["waiting"], "inbox_failed": inbox["failed"], "outbox_queued": outbox["queued"],
+                "outbox_pending": outbox["pending"], "outbox_failed": outbox["failed"], "hosts_down": down}
 
     async def instance_signer(self) -> Signer:
         """Signs fetches as the instance actor (what authorized-fetch servers require)."""

@@ -31,7 +31,7 @@ from weft.store.sql import select_in
 __all__ = [
     "FEDERATING_TYPES", "ClaimedDelivery", "HostHealth", "QueuedRow", "Retry", "actor_inboxes",
     "add_deliveries", "claim_deliveries", "claim_queue", "counts", "drop_queued", "finish_deliveries",
-    "follower_inboxes", "give_up_on_down_hosts", "host_health", "queue_entries", "queue_holds_any",
+    "follower_inboxes", "give_up_on_down_hosts", "host_health", "hosts_down", "queue_entries", "queue_holds_any",
     "queue_report", "queued_target_facts", "retry_deliveries", "save_hosts", "sweep_finished",
 ]
 
@@ -279,6 +279,12 @@ async def give_up_on_down_hosts(conn: AsyncConnection, now: int, created_before:
                                 .values(state="failed", finished_at=now,
                                         last_error="the host stayed down past the delivery deadline"))
     return int(result.rowcount or 0)
+
+
+async def hosts_down(conn: AsyncConnection, now: int) -> int:
+    """How many hosts the circuit breaker holds off at ``now``."""
+    h = federation_hosts
+    return int((await conn.execute(select(func.count()).select_from(h).where(h.c.down_until > now))).scalar() or 0)
 
 
 async def counts(conn: AsyncConnection) -> dict[str, int]:

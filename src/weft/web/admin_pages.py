@@ -1,4 +1,5 @@
-"""The administrators' page: who may sign up, and the sign-ups waiting for approval."""
+"""The administrators' page: who may sign up, the sign-ups waiting for approval, and how
+federation's queues stand."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ async def administrator(request: Request, site: Site) -> Visitor:
 
 async def admin(request: Request, site: Site) -> Response:
     me = await administrator(request, site)
+    queues = await site.federation.queues() if site.federation is not None else None
     return render(request, "admin.html", title="Administration", me=me, modes=MODES,
                   mode=await site.accounts.registration_mode(), pending=await site.accounts.pending(),
-                  notice=notice(request))
+                  queues=queues, notice=notice(request))
 
 
 async def set_registrations(request: Request, site: Site) -> Response:
