@@ -122,12 +122,14 @@ class Turn:
         name = self._username(iri)
         if name is None:
             return None
-        await self.prefetch(people=[iri])
+        if name not in self._people:   # asked already, mostly: then there is nothing to prefetch
+            await self.prefetch(people=[iri])
         return self._people[name]
 
     async def followed_here(self) -> bool:
         """Whether any of this node's own people follows the turn's actor (asked or let in)."""
-        await self.prefetch(followed=True)
+        if self._followed is None:
+            await self.prefetch(followed=True)
         return bool(self._followed)
 
     async def person_by_did(self, did: str) -> LocalPerson | None:
@@ -140,7 +142,8 @@ class Turn:
         """The id of the entry held for ``iri``: ours (``/objects/<id>``) or a foreign origin."""
         if not iri:
             return None
-        await self.prefetch(entries=[iri])
+        if iri not in self._entries:
+            await self.prefetch(entries=[iri])
         return self._entries[iri]
 
     async def content_of(self, entry_id: bytes) -> tuple[str | None, dict[str, Any] | None]:
