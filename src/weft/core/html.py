@@ -85,6 +85,7 @@ def html_to_text(html: str) -> str:
 # comments), which HTMLParser reads as these tags and the text between them. A tag of the
 # skipped elements is left to HTMLParser (script and style change how it reads what follows).
 # End tags have no attributes there (HTMLParser would end one at the first ">").
+_SKIPPED: Final = _Text._SKIP | frozenset(HTMLParser.CDATA_CONTENT_ELEMENTS)
 _PLAIN_TAG: Final = re.compile(r'<(?:/(?P<end>[a-z][a-z0-9]*)|(?P<start>[a-z][a-z0-9]*)(?: [a-z][a-z-]*="[^"<]*")*)>')
 
 
@@ -92,27 +93,24 @@ def _plain_markup_text(html: str) -> str | None:
     """What :class:`_Text` makes of ``html``, if every ``<`` in it opens such a tag, read with
     one regular expression (HTMLParser's tokenizer cost most of a remote post's mapping);
     else None. Text runs are unescaped whole, as HTMLParser's convert_charrefs does."""
+    # split() gives text, end tag name, start tag name (one of the two None), text, ...
+    pieces = _PLAIN_TAG.split(html)
     parts: list[str] = []
-    end = 0
-    for tag in _PLAIN_TAG.finditer(html):
-        if tag.start() > end:
-            data = html[end:tag.start()]
+    for index in range(0, len(pieces), 3):
+        data = pieces[index]
+        if data:
             if "<" in data:
                 return None
-            parts.append(unescape(data))
-        end = tag.end()
-        name = tag["start"] or tag["end"]
-        if name in _Text._SKIP or name in HTMLParser.CDATA_CONTENT_ELEMENTS:
+            parts.append(unescape(data) if "&" in data else data)
+        if index + 1 == len(pieces):
+            break
+        closing, name = pieces[index + 1], pieces[index + 2]
+        if (closing or name) in _SKIPPED:
             return None
-        if tag["end"]:
+        if closing:
             continue
         if name in _Text._BREAKS:
             parts.append("\n")
         elif name in _Text._BLOCKS and parts and not parts[-1].endswith("\n\n"):
             parts.append("\n\n")
-    if end < len(html):
-        data = html[end:]
-        if "<" in data:
-            return None
-        parts.append(unescape(data))
     return "".join(parts).strip()
