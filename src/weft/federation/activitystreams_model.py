@@ -43,7 +43,7 @@ class Link:
 
     def has_type(self, *names: str) -> bool:
         """Whether this link has one of the named types."""
-        return any(name in self.types for name in names)
+        return any(map(self.types.__contains__, names))   # no generator: the mapping asks this often
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,7 +155,7 @@ class ASObject:
 
     def has_type(self, *names: str) -> bool:
         """Whether this object has one of the named types."""
-        return any(name in self.types for name in names)
+        return any(map(self.types.__contains__, names))   # no generator: the mapping asks this often
 
 
 Ref: TypeAlias = str | Link | ASObject
@@ -187,4 +187,4 @@ def iri_of(ref: Ref | None) -> str | None:
 
 def iris_of(refs: tuple[Ref, ...]) -> tuple[str, ...]:
     """The IRIs of ``refs`` in order, leaving out those that have none."""
-    return tuple(iri for iri in map(iri_of, refs) if iri is not None)
+    return tuple([iri for iri in map(iri_of, refs) if iri is not None])
