@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from weft.store.schema import foreign_origins
-from weft.store.sql import select_in
+from weft.store.sql import execute_rows, select_in
 
 __all__ = ["entries_of_origins", "forget_origins", "origins_of_entries", "record_origins"]
 
@@ -36,8 +36,8 @@ async def origins_of_entries(conn: AsyncConnection, rows: Iterable[int]) -> dict
 
 
 async def record_origins(conn: AsyncConnection, pairs: list[tuple[str, int]]) -> None:
-    if pairs:
-        await conn.execute(foreign_origins.insert(), [{"origin": origin, "entry": row} for origin, row in pairs])
+    # One row per foreign entry ingested: straight to the driver, as ingest's other hot inserts.
+    await execute_rows(conn, "record_origins", foreign_origins.insert, ("origin", "entry"), pairs)
 
 
 async def forget_origins(conn: AsyncConnection, rows: list[int]) -> None:
