@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from weft.core.content import encode_content
-from weft.core.encoding import canonical
+from weft.core.encoding import b64url, canonical, sha256
 from weft.core.foreign import (
+    ForeignEntry,
     check_foreign_content,
     check_foreign_time,
     decode_foreign,
@@ -131,3 +132,33 @@ def test_a_huge_header_is_refused_before_it_is_parsed() -> None:
     with pytest.raises(EntryRejected) as caught:
         decode_foreign(b'{"origin":"https://a.example/' + b"x" * 10_000 + b'"}')
     assert caught.value.code == "oversize"
+
+
+def made(make: Any) -> str:
+    try:
+        return repr(make())
+    except WeftError as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+@given(author=st.sampled_from(["https://a.example/u", "http://b.example:8/x", "ftp://c", "https://e\u0301.example/",
+                               "https://a.example/" + "x" * 5000, ""]),
+       origin=st.sampled_from(["https://a.example/n/1", "mailto:x", "https://a.example/" + "y" * 4000]),
+       via=st.sampled_from(["signature", "fetch", "carrier pigeon"]),
+       ts=st.integers(-5, 2**60) | st.sampled_from([True, 1.5]),
+       expires=st.none() | st.integers(-5, 2**60))
+def test_make_foreign_answers_as_decoding_its_own_bytes_would(author: str, origin: str, via: Any, ts: Any,
+                                                              expires: int | None) -> None:
+    # make_foreign checks the header it built rather than the bytes read back: the same checks.
+    content = {"type": "like", "target": entry_id_text(bytes(32))}
+
+    def by_decoding() -> ForeignEntry:
+        data = encode_content(content)
+        header: dict[str, Any] = {"v": 1, "network": "activitypub", "author": author, "origin": origin, "via": via,
+                                  "ts": ts, "content_hash": b64url(sha256(data)), "content_size": len(data)}
+        if expires is not None:
+            header["expires"] = expires
+        return decode_foreign(canonical(header))
+
+    assert made(lambda: make_foreign(content, author=author, origin=origin, via=via, ts=ts, expires=expires)[0]) \
+        == made(by_decoding)

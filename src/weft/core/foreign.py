@@ -102,18 +102,31 @@ def make_foreign(content: dict[str, Any], *, author: str, origin: str, via: Via,
                               "ts": ts, "content_hash": b64url(sha256(data)), "content_size": len(data)}
     if expires is not None:
         header["expires"] = expires
-    return decode_foreign(canonical(header)), data
+    # What decode_foreign(raw) checks, but of the header in hand: the bytes were just made
+    # of it by canonical(), so reading them back would give it again.
+    raw = canonical(header)
+    _check_size(raw)
+    return _foreign_entry(raw, header), data
 
 
 def decode_foreign(raw: bytes) -> ForeignEntry:
     """Parse a foreign header; EntryRejected(malformed|oversize) unless well-formed and canonical."""
-    if len(raw) > MAX_FOREIGN_HEADER_BYTES:
-        raise reject(Reason.OVERSIZE, f"foreign header is {len(raw)} bytes; the limit is {MAX_FOREIGN_HEADER_BYTES}")
+    _check_size(raw)
     try:
         header = decode_canonical_shape(raw)   # the bytes are those of their own encoding:
         check_values(header)                   # what canonical() adds is the per-value checks
     except EncodingError as exc:
         raise reject(Reason.MALFORMED, f"foreign header is not canonical JSON ({exc})") from None
+    return _foreign_entry(raw, header)
+
+
+def _check_size(raw: bytes) -> None:
+    if len(raw) > MAX_FOREIGN_HEADER_BYTES:
+        raise reject(Reason.OVERSIZE, f"foreign header is {len(raw)} bytes; the limit is {MAX_FOREIGN_HEADER_BYTES}")
+
+
+def _foreign_entry(raw: bytes, header: dict[str, Any]) -> ForeignEntry:
+    """The entry of a header whose bytes ``raw`` are its canonical encoding, once its fields pass."""
     keys = set(header)
     if keys - _KEYS - {"expires"} or _KEYS - keys:
         raise reject(Reason.MALFORMED, f"foreign header fields wrong (missing {sorted(_KEYS - keys)}, "
