@@ -126,16 +126,12 @@ async def _stored(config: NodeConfig, origins: list[str]) -> int:
 async def _drained(config: NodeConfig) -> None:
     """Until the node's inbox queue holds nothing waiting: every activity answered is mapped."""
     db = await Database.open(config.database_url)
-    queue = await inbox_queue_store.queue_database(db)
+    queue = await inbox_queue_store.open_queue(db)
     try:
-        while True:
-            async with queue.read() as conn:
-                if (await inbox_queue_store.counts(conn))["waiting"] == 0:
-                    return
+        while (await queue.transaction(inbox_queue_store.counts))["waiting"]:
             await asyncio.sleep(0.02)
     finally:
-        if queue is not db:
-            await queue.close()
+        await queue.close()
         await db.close()
 
 

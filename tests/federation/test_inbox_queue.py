@@ -6,14 +6,14 @@ run left."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from weft.federation import inbox_queue as queue_module
 from weft.federation.activitystreams import ASObject
@@ -29,15 +29,26 @@ from .inbox_world import World, world
 
 __all__ = ["world"]   # the module's fixture
 
+T = TypeVar("T")
+
 
 def _queue(world: World) -> InboxQueue:
     assert world.node.site.federation is not None
     return world.node.site.federation.inbox_queue
 
 
+async def _in_queue(world: World, work: Callable[[Connection], T]) -> T:
+    """``work`` done in one transaction where the queue is kept."""
+    return await (await _queue(world).kept()).transaction(work)
+
+
 async def _rows(world: World) -> list[dict[str, Any]]:
-    async with (await _queue(world).database()).read() as conn:
-        return [dict(row._mapping) for row in (await conn.execute(select(inbox_queue).order_by(inbox_queue.c.id))).all()]
+    return await _in_queue(world, lambda conn: [dict(row._mapping) for row in
+                                                conn.execute(select(inbox_queue).order_by(inbox_queue.c.id)).all()])
+
+
+def _all_due(conn: Connection) -> None:
+    conn.execute(update(inbox_queue).values(next_at=0))
 
 
 @pytest.fixture(autouse=True)
@@ -45,11 +56,7 @@ def _empty_queue(world: World, runner: SessionLoop) -> Iterator[None]:
     """Each test starts from an empty queue, whatever the one before it left."""
     yield
 
-    async def empty() -> None:
-        async with (await _queue(world).database()).write() as conn:
-            await conn.execute(delete(inbox_queue))
-
-    runner.run(empty())
+    runner.run(_in_queue(world, lambda conn: conn.execute(delete(inbox_queue))))
 
 
 @asynccontextmanager
@@ -129,8 +136,7 @@ async def test_a_mapping_that_raises_is_tried_again_later(world: World, monkeypa
     assert row["last_error"] == "RuntimeError: the database went away" and row["failed_at"] is None
     assert row["next_at"] >= began + queue_module.RETRY_WAITS_MS[0]
     assert await world.posts_by(bob.iri) == []
-    async with (await _queue(world).database()).write() as conn:     # its time comes
-        await conn.execute(update(inbox_queue).values(next_at=0))
+    await _in_queue(world, _all_due)                # its time comes
     await _queue(world).settled()
     assert len(calls) == 2 and len(await world.posts_by(bob.iri)) == 1
 
@@ -149,17 +155,14 @@ async def test_an_activity_that_keeps_failing_is_kept_as_failed(world: World, mo
             while not (rows := await _rows(world)) or rows[0]["attempts"] < attempts:
                 await asyncio.sleep(0.02)
             assert rows[0]["attempts"] == attempts and rows[0]["failed_at"] is None
-            async with (await _queue(world).database()).write() as conn:     # its next try is due (not while it is held)
-                await conn.execute(update(inbox_queue).values(next_at=0))
+            await _in_queue(world, _all_due)        # its next try is due (not while it is held)
         while (rows := await _rows(world))[0]["failed_at"] is None:
             await asyncio.sleep(0.02)
     assert rows[0]["attempts"] == len(queue_module.RETRY_WAITS_MS) + 1
     assert rows[0]["last_error"] == "RuntimeError: a bug"
-    async with (await _queue(world).database()).read() as conn:
-        assert await store.counts(conn) == {"waiting": 0, "failed": 1}
+    assert await _queue(world).counts() == {"waiting": 0, "failed": 1}
     await _queue(world).settled()      # a failed activity is not waited for
-    async with (await _queue(world).database()).write() as conn:
-        assert await store.sweep_failed(conn, rows[0]["failed_at"] + 1) == 1
+    assert await _in_queue(world, lambda conn: store.sweep_failed(conn, rows[0]["failed_at"] + 1)) == 1
 
 
 async def test_stopping_gives_back_what_is_held_and_the_next_start_maps_it(world: World,
@@ -183,8 +186,8 @@ async def test_what_an_earlier_run_left_is_mapped(world: World) -> None:
     bob = world.actor()
     queue = _queue(world)
     await queue.close()
-    async with (await _queue(world).database()).write() as conn:    # verified and kept by a run that stopped before mapping it
-        await store.add_activities(conn, [orjson.dumps(_create(world, bob, "left over"))], world.node.site.node.clock())
+    left = [orjson.dumps(_create(world, bob, "left over"))]       # verified and kept by a run that stopped
+    await _in_queue(world, lambda conn: store.add_activities(conn, left, world.node.site.node.clock()))
     queue.start()
     await queue.settled()
     assert len(await world.posts_by(bob.iri)) == 1
@@ -193,11 +196,10 @@ async def test_what_an_earlier_run_left_is_mapped(world: World) -> None:
 async def test_a_delivery_that_cannot_be_kept_is_answered_503(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     bob = world.actor()
 
-    async def full(*_: Any) -> None:
+    def full(*_: Any, **__: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "add_activities", full)        # PostgreSQL's way to add
-    monkeypatch.setattr(store.SqliteAppender, "add", full)    # SQLite's
+    monkeypatch.setattr(store, "add_activities", full)
     answer = await world.remote.deliver(bob, world.inbox, _create(world, bob, "nowhere to go"))
     assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
     assert "send it again" in answer.json()["error"]

@@ -31,17 +31,19 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from weft.federation.activitystreams import ActivityStreamsError, ASObject, iri_of, parse_object
 from weft.store import inbox_queue as store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from weft.federation.service import Federation
-    from weft.store.database import Database
 
 __all__ = ["IN_FLIGHT", "LEASE_MS", "InboxQueue", "order_key"]
 
@@ -94,21 +96,16 @@ class InboxQueue:
         self._mapped: list[_Mapped] = []
         self._swept_at = 0.0
         self._here = True
-        self._database: Database | None = None
-        self._appender: store.SqliteAppender | None = None     # SQLite's quick way to add
+        self._kept: store.QueueStore | None = None
         self._opening = asyncio.Lock()
 
-    async def database(self) -> Database:
-        """Where the queue is kept (weft.store.inbox_queue.queue_database), opened on first use."""
-        if self._database is None:
+    async def kept(self) -> store.QueueStore:
+        """Where the queue is kept (weft.store.inbox_queue.open_queue), opened on first use."""
+        if self._kept is None:
             async with self._opening:
-                if self._database is None:
-                    database = await store.queue_database(self.federation.site.node.db)
-                    path = database.sqlite_path
-                    if path is not None and str(path) != ":memory:":
-                        self._appender = store.SqliteAppender(path)
-                    self._database = database
-        return self._database
+                if self._kept is None:
+                    self._kept = await store.open_queue(self.federation.site.node.db)
+        return self._kept
 
     def _now(self) -> int:
         return self.federation.site.node.clock()
@@ -130,14 +127,10 @@ class InboxQueue:
         while self._adding:
             taken: list[tuple[bytes, asyncio.Future[None]]] = []
             try:
-                database = await self.database()
-                if self._appender is not None:
-                    taken, self._adding = self._adding, []
-                    await self._appender.add([body for body, _ in taken], self._now())
-                else:
-                    async with database.write() as conn:
-                        taken, self._adding = self._adding, []
-                        await store.add_activities(conn, [body for body, _ in taken], self._now())
+                kept = await self.kept()
+                taken, self._adding = self._adding, []
+                await kept.transaction(partial(store.add_activities, bodies=[body for body, _ in taken],
+                                               now=self._now()))
             except Exception as error:  # noqa: BLE001 - each waiting delivery is told, and answered 503
                 if not taken:                          # the writer could not even be had
                     taken, self._adding = self._adding, []
@@ -192,18 +185,17 @@ class InboxQueue:
 
     async def _settle_and_claim(self, limit: int) -> list[store.QueuedActivity]:
         """Settle what was mapped, and claim up to ``limit`` more, in one transaction."""
-        if not self._mapped:
-            if limit <= 0:
-                return []
-            async with (await self.database()).read() as conn:
-                if not await store.any_due(conn, self._now()):
-                    return []
+        if limit <= 0 and not self._mapped:
+            return []
         mapped, self._mapped = self._mapped, []
+        settling, now = self._settling(mapped), self._now()
+
+        def work(conn: Connection) -> list[store.QueuedActivity]:
+            settling(conn)
+            return store.claim_activities(conn, now, limit=limit, lease_ms=LEASE_MS)
+
         try:
-            async with (await self.database()).write() as conn:
-                await self._settle(conn, mapped)
-                return await store.claim_activities(conn, self._now(), limit=limit, lease_ms=LEASE_MS) \
-                    if limit > 0 else []
+            return await (await self.kept()).transaction(work)
         except BaseException:
             self._mapped[:0] = mapped          # settled with the next ones
             raise
@@ -244,7 +236,8 @@ class InboxQueue:
             self._mapped.append(_Mapped(row))
         self._kick.set()
 
-    async def _settle(self, conn: AsyncConnection, mapped: list[_Mapped]) -> None:
+    def _settling(self, mapped: list[_Mapped]) -> Callable[[Connection], None]:
+        """The statements that settle ``mapped`` (for one transaction with others)."""
         now = self._now()
         done: list[int] = []
         retries: list[store.Retry] = []
@@ -259,17 +252,15 @@ class InboxQueue:
                           outcome.error[:500])
             else:
                 retries.append(store.Retry(row.id, now + RETRY_WAITS_MS[row.attempts], outcome.error))
-        await store.finish_activities(conn, done)
-        await store.retry_activities(conn, retries)
-        await store.fail_activities(conn, failed, now)
+        return lambda conn: store.settle_activities(conn, done, retries, failed, now)
 
     async def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
         if loop.time() - self._swept_at < SWEEP_EVERY_S:
             return
         self._swept_at = loop.time()
-        async with (await self.database()).write() as conn:
-            swept = await store.sweep_failed(conn, self._now() - KEEP_FAILED_MS)
+        before = self._now() - KEEP_FAILED_MS
+        swept = await (await self.kept()).transaction(lambda conn: store.sweep_failed(conn, before))
         if swept:
             log.info("forgot %d inbox activities that failed more than a week ago", swept)
 
@@ -281,7 +272,7 @@ class InboxQueue:
             with contextlib.suppress(Exception):
                 await self._writer
         if self._runner is None:
-            await self._close_database()
+            await self._close_kept()
             return
         self._stop.set()
         self._kick.set()
@@ -296,29 +287,33 @@ class InboxQueue:
             await asyncio.gather(*pending, return_exceptions=True)
         mapped, self._mapped = self._mapped, []
         unfinished = sorted(set(held) - {outcome.row.id for outcome in mapped})
+        settling, now = self._settling(mapped), self._now()
+
+        def work(conn: Connection) -> None:
+            settling(conn)
+            store.release_activities(conn, unfinished, now)
+
         try:
-            async with (await self.database()).write() as conn:
-                await self._settle(conn, mapped)
-                await store.release_activities(conn, unfinished, self._now())
+            await (await self.kept()).transaction(work)
         except Exception:   # the leases bring them back
             log.exception("settling the inbox queue while stopping failed")
-        await self._close_database()
+        await self._close_kept()
 
-    async def _close_database(self) -> None:
-        appender, self._appender = self._appender, None
-        if appender is not None:
-            await appender.close()
-        database, self._database = self._database, None
-        if database is not None and database is not self.federation.site.node.db:
-            await database.close()
+    async def _close_kept(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            await kept.close()
+
+    async def counts(self) -> dict[str, int]:
+        """Activities ``waiting`` in the queue and ``failed`` (kept a week)."""
+        return await (await self.kept()).transaction(store.counts)
 
     async def settled(self, timeout: float = 30.0) -> None:
         """Wait until everything added so far is mapped (tests; weft itself never waits)."""
         async with asyncio.timeout(timeout):
             while True:
-                if not self._adding and not self._tasks and not self._mapped and \
-                        (self._writer is None or self._writer.done()):
-                    async with (await self.database()).read() as conn:
-                        if (await store.counts(conn))["waiting"] == 0:
-                            return
+                idle = not self._adding and not self._tasks and not self._mapped and \
+                    (self._writer is None or self._writer.done())
+                if idle and (await self.counts())["waiting"] == 0:
+                    return
                 await asyncio.sleep(0.01)

@@ -36,7 +36,6 @@ from weft.federation.inbox_queue import InboxQueue
 from weft.federation.outbox_workers import OutboxWorkers
 from weft.federation.remote_actors import RemoteActors
 from weft.federation.urls import INSTANCE_ACTOR_ID, instance_key_id
-from weft.store import inbox_queue as inbox_store
 from weft.store import outbox as outbox_store
 
 if TYPE_CHECKING:
@@ -126,8 +125,7 @@ class Federation:
         mapped yet (``inbox_waiting``) or given up on (``inbox_failed``); hosted people's
         entries not made into deliveries yet (``outbox_queued``), deliveries ``pending`` and
         ``failed`` (kept a week); hosts the circuit breaker holds off (``hosts_down``)."""
-        async with (await self.inbox_queue.database()).read() as conn:
-            inbox = await inbox_store.counts(conn)
+        inbox = await self.inbox_queue.counts()
         async with self.site.node.db.read() as conn:
             outbox = await outbox_store.counts(conn)
             down = await outbox_store.hosts_down(conn, self.site.node.clock())

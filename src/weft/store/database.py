@@ -14,21 +14,20 @@ their own schema, so several nodes or test runs can share one database.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from weft.errors import UsageError
 
-__all__ = ["Database", "sqlite_connect", "sqlite_url"]
+__all__ = ["Database", "sqlite_engine", "sqlite_url"]
 
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -49,12 +48,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def sqlite_connect(path: Path) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the same rules as the engines' (for work that runs on
-    a thread of its own, in one trip: weft.store.inbox_queue.SqliteAppender)."""
-    connection = sqlite3.connect(path, check_same_thread=False)
-    _sqlite_pragmas(connection, None)
-    return connection
+def sqlite_engine(path: Path) -> Engine:
+    """A synchronous engine on the SQLite file ``path`` with the async writer's rules (the
+    pragmas; transactions begin IMMEDIATE), for a thread of its own that runs each
+    transaction whole, in one trip (weft.store.inbox_queue)."""
+    engine = create_engine(f"sqlite:///{path}", pool_size=1, max_overflow=0)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
 
 
 @dataclass

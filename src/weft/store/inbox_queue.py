@@ -1,93 +1,96 @@
 """The inbox queue's rows: activities verified at the inbox, waiting to be mapped. SQL only.
 
 weft.federation.inbox_queue adds them (one insert for the deliveries answered together),
-claims them in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that several serving
+claims them in batches (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so that several
 processes never take the same row), and settles them: done rows are deleted, a row that
 failed waits for its retry or is kept as failed.
+
+The statements are plain SQLAlchemy Core over a synchronous ``Connection``, and each
+transaction runs whole through ``QueueStore.transaction`` (``open_queue``):
+
+- beside a SQLite database, the queue is a file of its own (``inbox-queue.db``), worked by
+  a thread of its own, a transaction a trip. SQLite has one writer per file: in weft.db a
+  delivery waited for ingest's batches (~15 ms each, with eight senders); and a
+  transaction run statement by statement from a busy event loop (a worker mapping hundreds
+  of activities) held the file's lock for as long as the loop took to come back to it, up
+  to 180 ms, while the serving process waited to add;
+- on PostgreSQL, the node's database itself (migration 0015), through its async engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
-from weft.store.database import Database, sqlite_connect, sqlite_url
+from weft.store.database import Database, sqlite_engine
 from weft.store.schema import inbox_queue
 
+__all__ = ["QUEUE_FILE", "QueueStore", "QueuedActivity", "Retry", "add_activities", "claim_activities", "counts",
+           "open_queue", "release_activities", "settle_activities", "sweep_failed"]
+
 QUEUE_FILE: Final = "inbox-queue.db"
-
-__all__ = ["QUEUE_FILE", "QueuedActivity", "Retry", "SqliteAppender", "add_activities", "any_due", "claim_activities", "counts", "fail_activities",
-           "finish_activities", "queue_database", "release_activities", "retry_activities",
-           "sweep_failed"]
+T = TypeVar("T")
 
 
-async def queue_database(db: Database) -> Database:
-    """Where the queue of the node on ``db`` is kept: PostgreSQL's database itself (migration
-    0015 made the table); beside a SQLite database, the file ``inbox-queue.db`` next to it,
-    made on first use. SQLite has one writer per file, and ingest holds weft.db's for a batch
-    at a time: a delivery kept in weft.db waited for it (~15 ms each, with eight senders).
-    The caller closes what it was given when it is not ``db``."""
-    path = db.sqlite_path
-    if path is None or str(path) == ":memory:":
-        if db.dialect == "sqlite":      # an in-memory node (tests): one database is all there is
-            async with db.write() as conn:
-                await conn.run_sync(lambda sync: inbox_queue.create(sync, checkfirst=True))
-        return db
-    own = await Database.open(sqlite_url(path.with_name(QUEUE_FILE)))
-    try:
-        async with own.write() as conn:
-            await conn.run_sync(lambda sync: inbox_queue.create(sync, checkfirst=True))
-    except BaseException:
-        await own.close()
-        raise
-    return own
+class QueueStore:
+    """Where the queue is kept; runs one transaction at a time, whole."""
+
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Let go of what was opened for the queue (never the node's own database)."""
 
 
-class SqliteAppender:
-    """Adds to a SQLite queue file in one trip to a thread of its own: BEGIN IMMEDIATE, one
-    insert of every row, COMMIT. Through SQLAlchemy's async engine one such transaction is
-    four trips to aiosqlite's thread (checkout, BEGIN, INSERT, COMMIT), about 1 ms of CPU:
-    more than the rest of answering a delivery."""
+class _InDatabase(QueueStore):
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        async with self.db.write() as conn:
+            return await conn.run_sync(work)
+
+
+class _InFile(QueueStore):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="weft-inbox-queue")
-        self._connection: sqlite3.Connection | None = None
+        self._engine = sqlite_engine(path)     # connects on the thread, when first used
 
-    async def add(self, bodies: Sequence[bytes], now: int) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._add, list(bodies), now)
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._whole, work)
 
-    def _add(self, bodies: list[bytes], now: int) -> None:
-        if self._connection is None:
-            self._connection = sqlite_connect(self.path)
-        connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.executemany(_INSERT_SQL, [(body, now, now) for body in bodies])
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+    def _whole(self, work: Callable[[Connection], T]) -> T:
+        with self._engine.begin() as conn:
+            return work(conn)
 
     async def close(self) -> None:
-        def close() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self._thread, close)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
         self._thread.shutdown()
 
 
-_INSERT_SQL: Final = "INSERT INTO inbox_queue (activity, received_at, next_at) VALUES (?, ?, ?)"
+async def open_queue(db: Database) -> QueueStore:
+    """The queue of the node on ``db`` (the file beside a SQLite database is made if need be;
+    an in-memory SQLite node, as some tests run, keeps it in its one database)."""
+    path = db.sqlite_path
+    if path is not None and str(path) != ":memory:":
+        kept: QueueStore = _InFile(path.with_name(QUEUE_FILE))
+    else:
+        kept = _InDatabase(db)
+        if db.dialect != "sqlite":
+            return kept                  # PostgreSQL's table is migration 0015's
+    try:
+        await kept.transaction(lambda conn: inbox_queue.create(conn, checkfirst=True))
+    except BaseException:
+        await kept.close()
+        raise
+    return kept
 
 
 @dataclass(frozen=True)
@@ -105,77 +108,64 @@ class Retry:
     error: str
 
 
-async def add_activities(conn: AsyncConnection, bodies: Sequence[bytes], now: int) -> None:
+def add_activities(conn: Connection, bodies: Sequence[bytes], now: int) -> None:
     if not bodies:
         return
     if conn.dialect.name == "postgresql":
         # The commit does not wait for the disk: a crash of weft loses nothing, one of the
         # machine may lose the last ~0.6 s, as SQLite's synchronous=NORMAL may (decision 0010).
-        await conn.execute(text("SET LOCAL synchronous_commit = off"))
-    await conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now}
-                                                 for body in bodies])
+        conn.execute(text("SET LOCAL synchronous_commit = off"))
+    conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now} for body in bodies])
 
 
-async def any_due(conn: AsyncConnection, now: int) -> bool:
-    """Whether a claim would find anything (read first: a claim is a write transaction)."""
-    q = inbox_queue
-    return (await conn.execute(select(q.c.id).where(q.c.failed_at.is_(None), q.c.next_at <= now).limit(1))).first() \
-        is not None
-
-
-async def claim_activities(conn: AsyncConnection, now: int, *, limit: int, lease_ms: int) -> list[QueuedActivity]:
+def claim_activities(conn: Connection, now: int, *, limit: int, lease_ms: int) -> list[QueuedActivity]:
     """Up to ``limit`` due activities in the order they came, leased until ``now + lease_ms``:
     a process that dies holding them leaves them due again then."""
+    if limit <= 0:
+        return []
     q = inbox_queue
     query = (select(q.c.id, q.c.activity, q.c.attempts, q.c.received_at)
              .where(q.c.failed_at.is_(None), q.c.next_at <= now).order_by(q.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     taken = [QueuedActivity(int(row[0]), bytes(row[1]), int(row[2]), int(row[3]))
-             for row in (await conn.execute(query)).all()]
+             for row in conn.execute(query).all()]
     if taken:
-        await conn.execute(update(q).where(q.c.id.in_([t.id for t in taken])).values(next_at=now + lease_ms))
+        conn.execute(update(q).where(q.c.id.in_([t.id for t in taken])).values(next_at=now + lease_ms))
     return taken
 
 
-async def finish_activities(conn: AsyncConnection, ids: Sequence[int]) -> None:
-    """Mapped (whatever became of them): forgotten."""
-    if ids:
-        await conn.execute(delete(inbox_queue).where(inbox_queue.c.id.in_(sorted(ids))))
-
-
-async def retry_activities(conn: AsyncConnection, retries: Sequence[Retry]) -> None:
+def settle_activities(conn: Connection, done: Sequence[int], retries: Sequence[Retry], failed: Mapping[int, str],
+                      now: int) -> None:
+    """Mapped ones forgotten (whatever became of them); a retry's due time and error set; the
+    failed kept (never claimed again) until ``sweep_failed``, for whoever looks into them."""
+    q = inbox_queue
+    if done:
+        conn.execute(delete(q).where(q.c.id.in_(sorted(done))))
     if retries:
-        q = inbox_queue
-        await conn.execute(update(q).where(q.c.id == bindparam("key"))
-                           .values(next_at=bindparam("due"), last_error=bindparam("why"), attempts=q.c.attempts + 1),
-                           [{"key": r.id, "due": r.next_at, "why": r.error[:1000]} for r in retries])
+        conn.execute(update(q).where(q.c.id == bindparam("key"))
+                     .values(next_at=bindparam("due"), last_error=bindparam("why"), attempts=q.c.attempts + 1),
+                     [{"key": r.id, "due": r.next_at, "why": r.error[:1000]} for r in retries])
+    if failed:
+        conn.execute(update(q).where(q.c.id == bindparam("key"))
+                     .values(failed_at=now, last_error=bindparam("why"), attempts=q.c.attempts + 1),
+                     [{"key": key, "why": why[:1000]} for key, why in sorted(failed.items())])
 
 
-async def fail_activities(conn: AsyncConnection, errors: dict[int, str], now: int) -> None:
-    """Given up on: kept (not claimed again) until ``sweep_failed``, for whoever looks into them."""
-    if errors:
-        q = inbox_queue
-        await conn.execute(update(q).where(q.c.id == bindparam("key"))
-                           .values(failed_at=now, last_error=bindparam("why"), attempts=q.c.attempts + 1),
-                           [{"key": key, "why": why[:1000]} for key, why in sorted(errors.items())])
-
-
-async def release_activities(conn: AsyncConnection, ids: Sequence[int], now: int) -> None:
+def release_activities(conn: Connection, ids: Sequence[int], now: int) -> None:
     """Held but not mapped (the process is stopping): due again at once, for whoever comes next."""
     if ids:
-        await conn.execute(update(inbox_queue).where(inbox_queue.c.id.in_(sorted(ids))).values(next_at=now))
+        conn.execute(update(inbox_queue).where(inbox_queue.c.id.in_(sorted(ids))).values(next_at=now))
 
 
-async def sweep_failed(conn: AsyncConnection, before: int) -> int:
-    result = await conn.execute(delete(inbox_queue).where(inbox_queue.c.failed_at < before))
-    return int(result.rowcount or 0)
+def sweep_failed(conn: Connection, before: int) -> int:
+    return int(conn.execute(delete(inbox_queue).where(inbox_queue.c.failed_at < before)).rowcount or 0)
 
 
-async def counts(conn: AsyncConnection) -> dict[str, int]:
+def counts(conn: Connection) -> dict[str, int]:
     """Activities ``waiting`` (due or not) and ``failed`` (for operators and tests)."""
     q = inbox_queue
-    rows = (await conn.execute(select(q.c.failed_at.is_(None), func.count()).group_by(q.c.failed_at.is_(None)))).all()
+    rows = conn.execute(select(q.c.failed_at.is_(None), func.count()).group_by(q.c.failed_at.is_(None))).all()
     found = {"waiting": 0, "failed": 0}
     for waiting, number in rows:
         found["waiting" if waiting else "failed"] += int(number)
