@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import FrozenInstanceError, fields
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from weft.federation.activitystreams import (
 )
 from weft.federation.activitystreams_model import object_of
 from weft.federation.activitystreams_reader import decode_json
-from weft.federation.activitystreams_values import _checked_iri, read_iri
+from weft.federation.activitystreams_values import _checked_iri, read_datetime, read_iri
 from weft.federation.remote_objects import remote_post
 
 from ..shared_testdata import SHARED_TESTDATA
@@ -169,3 +170,18 @@ def test_an_object_made_for_the_reader_is_frozen_and_knows_its_fields() -> None:
         made.content = "changed"  # type: ignore[misc]
     with pytest.raises(TypeError):
         object_of({"contents": "hi"})
+
+
+@settings(max_examples=500)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+       st.integers(-14 * 60, 14 * 60) | st.sampled_from(["Z", "z", ""]))
+def test_dates_read_as_the_moment_they_name_in_utc(moment: datetime, zone: int | str) -> None:
+    text = moment.isoformat(timespec="microseconds")
+    if isinstance(zone, int):
+        text += f"{'-' if zone < 0 else '+'}{abs(zone) // 60:02d}:{abs(zone) % 60:02d}"
+        expected = moment.replace(tzinfo=timezone(timedelta(minutes=zone)))
+    else:
+        text += zone
+        expected = moment.replace(tzinfo=UTC)
+    read = read_datetime(text, "p")
+    assert read == expected and read.tzinfo is UTC

@@ -123,17 +123,19 @@ def read_datetime(value: object, path: str) -> datetime:
         raise ActivityStreamsError(f"{path}: {text!r} is not an xsd:dateTime")
     year, month, day, hour, minute, second, fraction, _zulu, sign, tz_hours, tz_minutes = match.groups()
     micro = int((fraction or "0")[:6].ljust(6, "0"))
-    offset = timedelta(0)
+    zone = UTC   # "Z", or no zone at all (taken as UTC)
     if sign:
         offset = timedelta(hours=int(tz_hours), minutes=int(tz_minutes))
         if offset > timedelta(hours=14):
             raise ActivityStreamsError(f"{path}: {text!r} has a zone offset beyond 14 hours")
-        offset = -offset if sign == "-" else offset
+        zone = timezone(-offset if sign == "-" else offset)
     try:
         moment = datetime(int(year), int(month), int(day), int(hour), int(minute),
-                          int(second or 0), micro, tzinfo=timezone(offset))
+                          int(second or 0), micro, tzinfo=zone)
     except ValueError:
         raise ActivityStreamsError(f"{path}: {text!r} is not a date and time that exists") from None
+    if zone is UTC:   # the usual case: nothing to convert
+        return moment
     try:
         return moment.astimezone(UTC)
     except OverflowError:
