@@ -196,10 +196,10 @@ async def test_what_an_earlier_run_left_is_mapped(world: World) -> None:
 async def test_a_delivery_that_cannot_be_kept_is_answered_503(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     bob = world.actor()
 
-    def full(*_: Any, **__: Any) -> None:
+    async def full(*_: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "add_activities", full)
+    monkeypatch.setattr(await _queue(world).kept(), "add", full)
     answer = await world.remote.deliver(bob, world.inbox, _create(world, bob, "nowhere to go"))
     assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
     assert "send it again" in answer.json()["error"]

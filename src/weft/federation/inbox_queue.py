@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import orjson
@@ -129,8 +128,7 @@ class InboxQueue:
             try:
                 kept = await self.kept()
                 taken, self._adding = self._adding, []
-                await kept.transaction(partial(store.add_activities, bodies=[body for body, _ in taken],
-                                               now=self._now()))
+                await kept.add([body for body, _ in taken], self._now())
             except Exception as error:  # noqa: BLE001 - each waiting delivery is told, and answered 503
                 if not taken:                          # the writer could not even be had
                     taken, self._adding = self._adding, []

@@ -14,6 +14,7 @@ their own schema, so several nodes or test runs can share one database.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from weft.errors import UsageError
 
-__all__ = ["Database", "sqlite_engine", "sqlite_url"]
+__all__ = ["Database", "sqlite_connect", "sqlite_engine", "sqlite_url"]
 
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -46,6 +47,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                    "secure_delete=ON", "cache_size=-16384", "temp_store=MEMORY"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def sqlite_connect(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the engines' pragmas (it begins its own transactions)."""
+    connection = sqlite3.connect(path, check_same_thread=False)
+    _sqlite_pragmas(connection, None)
+    return connection
 
 
 def sqlite_engine(path: Path) -> Engine:

@@ -20,6 +20,7 @@ transaction runs whole through ``QueueStore.transaction`` (``open_queue``):
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Final, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
-from weft.store.database import Database, sqlite_engine
+from weft.store.database import Database, sqlite_connect, sqlite_engine
 from weft.store.schema import inbox_queue
 
 __all__ = ["QUEUE_FILE", "QueueStore", "QueuedActivity", "Retry", "add_activities", "claim_activities", "counts",
@@ -43,6 +44,10 @@ class QueueStore:
 
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         raise NotImplementedError
+
+    async def add(self, bodies: Sequence[bytes], now: int) -> None:
+        """Keep ``bodies`` (``add_activities`` in a transaction of its own)."""
+        await self.transaction(lambda conn: add_activities(conn, bodies, now))
 
     async def close(self) -> None:
         """Let go of what was opened for the queue (never the node's own database)."""
@@ -62,6 +67,7 @@ class _InFile(QueueStore):
         self.path = path
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="weft-inbox-queue")
         self._engine = sqlite_engine(path)     # connects on the thread, when first used
+        self._adding: sqlite3.Connection | None = None
 
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._whole, work)
@@ -70,9 +76,36 @@ class _InFile(QueueStore):
         with self._engine.begin() as conn:
             return work(conn)
 
+    async def add(self, bodies: Sequence[bytes], now: int) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._add, list(bodies), now)
+
+    def _add(self, bodies: list[bytes], now: int) -> None:
+        # Every delivery comes this way: on the plain sqlite3 connection a transaction costs
+        # 150 µs of CPU, through the engine 400 (~200 of them beginning and ending it).
+        if self._adding is None:
+            self._adding = sqlite_connect(self.path)
+        connection = self._adding
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(_ADD_SQL, [(body, now, now) for body in bodies])
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._dispose)
         self._thread.shutdown()
+
+    def _dispose(self) -> None:
+        if self._adding is not None:
+            self._adding.close()
+            self._adding = None
+        self._engine.dispose()
+
+
+# add_activities as the plain connection says it (the columns not named take their defaults).
+_ADD_SQL: Final = "INSERT INTO inbox_queue (activity, received_at, next_at) VALUES (?, ?, ?)"
 
 
 async def open_queue(db: Database) -> QueueStore:
