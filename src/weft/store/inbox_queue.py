@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
@@ -61,6 +61,19 @@ class _InDatabase(QueueStore):
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         async with self.db.write() as conn:
             return await conn.run_sync(work)
+
+    async def add(self, bodies: Sequence[bytes], now: int) -> None:
+        if self.db.dialect != "postgresql":
+            await super().add(bodies, now)
+            return
+        # Every delivery comes this way: asyncpg itself runs the transaction, four statements
+        # without SQLAlchemy's trips between them (PostgreSQL's serving process spent ~1 ms
+        # of CPU a delivery, SQLite's 0.7).
+        async with self.db.writer.connect() as conn:
+            driver: Any = (await conn.get_raw_connection()).driver_connection   # asyncpg's
+            async with driver.transaction():
+                await driver.execute(_NO_DISK_WAIT_SQL)
+                await driver.executemany(_ADD_SQL_POSTGRESQL, [(body, now, now) for body in bodies])
 
 
 class _InFile(QueueStore):
@@ -121,8 +134,10 @@ def _begin_immediate(connection: sqlite3.Connection, patience_s: float = 30.0) -
             time.sleep(0.0002)
 
 
-# add_activities as the plain connection says it (the columns not named take their defaults).
+# add_activities as the plain connections say it (the columns not named take their defaults).
 _ADD_SQL: Final = "INSERT INTO inbox_queue (activity, received_at, next_at) VALUES (?, ?, ?)"
+_ADD_SQL_POSTGRESQL: Final = "INSERT INTO inbox_queue (activity, received_at, next_at) VALUES ($1, $2, $3)"
+_NO_DISK_WAIT_SQL: Final = "SET LOCAL synchronous_commit = off"
 
 
 async def open_queue(db: Database) -> QueueStore:
@@ -164,7 +179,7 @@ def add_activities(conn: Connection, bodies: Sequence[bytes], now: int) -> None:
     if conn.dialect.name == "postgresql":
         # The commit does not wait for the disk: a crash of weft loses nothing, one of the
         # machine may lose the last ~0.6 s, as SQLite's synchronous=NORMAL may (decision 0010).
-        conn.execute(text("SET LOCAL synchronous_commit = off"))
+        conn.execute(text(_NO_DISK_WAIT_SQL))
     conn.execute(insert(inbox_queue), [{"activity": body, "received_at": now, "next_at": now} for body in bodies])
 
 
