@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,16 +41,18 @@ QUEUE_FILE: Final = "inbox-queue.db"
 T = TypeVar("T")
 
 
-class QueueStore:
+class QueueStore(ABC):
     """Where the queue is kept; runs one transaction at a time, whole."""
 
+    @abstractmethod
     async def transaction(self, work: Callable[[Connection], T]) -> T:
-        raise NotImplementedError
+        """``work`` in one transaction, committed if it returns."""
 
     async def add(self, bodies: Sequence[bytes], now: int) -> None:
         """Keep ``bodies`` (``add_activities`` in a transaction of its own)."""
         await self.transaction(lambda conn: add_activities(conn, bodies, now))
 
+    @abstractmethod
     async def close(self) -> None:
         """Let go of what was opened for the queue (never the node's own database)."""
 
@@ -61,6 +64,9 @@ class _InDatabase(QueueStore):
     async def transaction(self, work: Callable[[Connection], T]) -> T:
         async with self.db.write() as conn:
             return await conn.run_sync(work)
+
+    async def close(self) -> None:
+        return None          # nothing was opened: the node's database is the node's to close
 
     async def add(self, bodies: Sequence[bytes], now: int) -> None:
         if self.db.dialect != "postgresql":
