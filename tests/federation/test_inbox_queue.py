@@ -230,3 +230,16 @@ async def test_administrators_see_how_the_queues_stand(world: World, monkeypatch
         assert f"<th scope=\"row\">Received, not mapped yet</th><td>{before['inbox_waiting']}</td>" in after.text
     assert set(before) == {"inbox_waiting", "inbox_failed", "outbox_queued", "outbox_pending", "outbox_failed",
                            "hosts_down"}
+
+
+async def test_what_cannot_be_read_is_dropped_and_the_rest_is_mapped(world: World) -> None:
+    bob = world.actor()
+    queue = _queue(world)
+    await queue.close()
+    garbage = [b"not json", b"[1, 2]", b'{"type": "Create", "actor": "https://x.example/u", "object": {"id": 7}}']
+    good = orjson.dumps(_create(world, bob, "after the garbage"))
+    await _in_queue(world, lambda conn: store.add_activities(conn, [*garbage, good], world.node.site.node.clock()))
+    queue.start()
+    await queue.settled()
+    assert await _rows(world) == []          # dropped, not retried nor kept as failed
+    assert len(await world.posts_by(bob.iri)) == 1

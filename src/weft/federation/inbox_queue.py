@@ -200,12 +200,21 @@ class InboxQueue:
 
     def _begin(self, row: store.QueuedActivity) -> None:
         try:
-            activity = parse_object(orjson.loads(row.activity))
+            document = orjson.loads(row.activity)
+            if not isinstance(document, dict):
+                raise ActivityStreamsError("not a JSON object")
+            activity = parse_object(document)
         except (orjson.JSONDecodeError, ActivityStreamsError) as error:
             # The inbox read only its envelope: the sender's mistake, dropped as anything
             # the mapping cannot use is.
             log.info("inbox activity %d is not a readable activity: %s", row.id, error)
             self._mapped.append(_Mapped(row))
+            return
+        except Exception as error:
+            # Our reader's bug, not the sender's: tried again later, and kept as failed in the
+            # end, as a mapping that raises is; the rest of the batch goes on.
+            log.exception("reading inbox activity %d failed", row.id)
+            self._mapped.append(_Mapped(row, f"{type(error).__name__}: {error}"))
             return
         key = order_key(activity)
         before = self._chains.get(key)
