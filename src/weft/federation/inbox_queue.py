@@ -130,7 +130,7 @@ class InboxQueue:
                 taken, self._adding = self._adding, []
                 await kept.add([body for body, _ in taken], self._now())
             except Exception as error:  # noqa: BLE001 - each waiting delivery is told, and answered 503
-                if not taken:                          # the writer could not even be had
+                if not taken:                          # the queue could not even be opened
                     taken, self._adding = self._adding, []
                 for _, done in taken:
                     if not done.done():
